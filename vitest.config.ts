@@ -1,0 +1,17 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [cloudflareTest({
+          main: "./src/index.ts",
+          wrangler: { configPath: "./wrangler.toml" },
+          miniflare: { serviceBindings: { FIXTURES: { disk: { path: new URL("./test/fixtures", import.meta.url).pathname } } } },
+        })],
+        test: { name: "workerd", include: ["test/**/*.test.ts"], exclude: ["test/node/**"] },
+      },
+      { test: { name: "node", include: ["test/node/**/*.test.ts"], environment: "node" } },
+    ],
+  },
+});
