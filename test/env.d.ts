@@ -1,0 +1,7 @@
+// Bindings that exist only in the test runtime (vitest.config.ts), added to the generated Env.
+declare namespace Cloudflare {
+  interface Env {
+    /** Disk service rooted at test/fixtures; supports Range requests. */
+    FIXTURES: Fetcher;
+  }
+}
