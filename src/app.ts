@@ -1,0 +1,93 @@
+/**
+ * The Hono app: middleware and routes, nothing else. Routes validate, call the InferenceService that
+ * `deps.service` returns for the request's bindings, and render its answer; all errors become
+ * application/problem+json in src/http/errors.ts.
+ *
+ * Order: requestId → timing → cors → methodNotAllowed → apiToken (/v1/*) → bodyLimit (/v1/*) → routes,
+ * then onError / notFound.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { methodNotAllowed } from "hono/method-not-allowed";
+import { requestId } from "hono/request-id";
+import { timing } from "hono/timing";
+import type { AppBindings, AppDeps, AppEnv } from "./http/env.ts";
+import { onError, onMethodNotAllowed, onNotFound, validationHook } from "./http/errors.ts";
+import { LIMITS } from "./http/limits.ts";
+import { ProblemError } from "./http/problem.ts";
+import { apiToken } from "./middleware/api-token/index.ts";
+import { registerClassify } from "./routes/classify.ts";
+import { BEARER_SCHEME } from "./routes/common.ts";
+import { registerEmbed } from "./routes/embed.ts";
+import { registerFillMask } from "./routes/fill-mask.ts";
+import { registerHealth } from "./routes/health.ts";
+import { registerModels } from "./routes/models.ts";
+
+export type { AppDeps, AppEnv } from "./http/env.ts";
+
+export const API_VERSION = "1.0.0";
+
+/** The CORS origin to allow for a request's Origin: "*" unless CORS_ORIGINS lists origins. */
+export function allowedOrigin(origin: string, env: AppBindings | undefined): string | null {
+  const list = (env?.CORS_ORIGINS ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  if (list.length === 0 || list.includes("*")) return "*";
+  return list.includes(origin) ? origin : null;
+}
+
+export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  app.use(requestId());
+  app.use(
+    timing({
+      // Let browsers read Server-Timing cross-origin when CORS allows the origin.
+      crossOrigin: (c) => allowedOrigin(c.req.header("Origin") ?? "", c.env as AppBindings) ?? false,
+    }),
+  );
+  app.use(
+    cors({
+      origin: (origin, c) => allowedOrigin(origin, c.env as AppBindings),
+      allowMethods: ["GET", "HEAD", "POST", "OPTIONS"],
+      allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
+      exposeHeaders: ["X-Request-Id", "Server-Timing", "Retry-After", "WWW-Authenticate", "Allow"],
+      maxAge: 86400,
+    }),
+  );
+  app.use(methodNotAllowed<AppEnv>({ app, onMethodNotAllowed }));
+  app.use("/v1/*", apiToken());
+  app.use(
+    "/v1/*",
+    bodyLimit({
+      maxSize: LIMITS.maxBodyBytes,
+      onError: () => {
+        throw new ProblemError("payload_too_large", `The request body is larger than ${LIMITS.maxBodyBytes} bytes (${LIMITS.maxBodyBytes / 1024} KiB).`);
+      },
+    }),
+  );
+
+  registerHealth(app);
+  registerModels(app, deps);
+  registerClassify(app, deps);
+  registerEmbed(app, deps);
+  registerFillMask(app, deps);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", BEARER_SCHEME, {
+    type: "http",
+    scheme: "bearer",
+    description: "Required on /v1/* when the Worker has API_TOKEN set; otherwise ignored.",
+  });
+  app.doc31("/openapi.json", (c) => ({
+    openapi: "3.1.0",
+    info: {
+      title: "UltraFastBERT on the edge",
+      version: API_VERSION,
+      description: "UltraFastBERT (fast feedforward) inference on a Cloudflare Worker. Errors are RFC 9457 application/problem+json with a stable `code`.",
+    },
+    servers: [{ url: new URL(c.req.url).origin }],
+  }));
+
+  app.onError(onError);
+  app.notFound(onNotFound);
+  return app;
+}

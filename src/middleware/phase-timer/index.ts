@@ -1,0 +1,103 @@
+/**
+ * @module
+ * Phase timer middleware: gives the inference service a `PhaseTimer` and reports the phases as
+ * Server-Timing metrics through `hono/timing`.
+ */
+import type { MiddlewareHandler } from "hono";
+import { setMetric } from "hono/timing";
+import type { AppEnv } from "../../http/env.ts";
+import type { PhaseTimer } from "../../service/types.ts";
+
+type Phase = Parameters<PhaseTimer["start"]>[0];
+
+export type PhaseTimerOptions = {
+  /** Description (`desc=`) of each phase in the Server-Timing header. */
+  descriptions?: Partial<Record<Phase, string>>;
+  /** Digits after the decimal point of `dur=`. */
+  precision?: number;
+  /** Clock in milliseconds; `performance.now()` by default. */
+  now?: () => number;
+};
+
+/** Order of the metrics in the header, whatever order the service entered them. */
+const PHASES: readonly Phase[] = ["tokenize", "fetch", "compute"];
+
+const DESCRIPTIONS: Record<Phase, string> = {
+  tokenize: "Tokenize",
+  fetch: "Weight fetch (R2 and cache)",
+  compute: "Encoder and head",
+};
+
+/** Wall time per phase; nested or overlapping spans of one phase count once (the union of the spans). */
+export class PhaseClock implements PhaseTimer {
+  readonly #now: () => number;
+  readonly #open = new Map<Phase, { depth: number; since: number }>();
+  readonly totals = new Map<Phase, number>();
+
+  constructor(now: () => number) {
+    this.#now = now;
+  }
+
+  start(phase: Phase): void {
+    const open = this.#open.get(phase);
+    if (open) open.depth++;
+    else this.#open.set(phase, { depth: 1, since: this.#now() });
+    if (!this.totals.has(phase)) this.totals.set(phase, 0);
+  }
+
+  end(phase: Phase): void {
+    const open = this.#open.get(phase);
+    if (!open) return; // end without start: ignore rather than throw inside the service
+    if (--open.depth > 0) return;
+    this.#open.delete(phase);
+    this.totals.set(phase, (this.totals.get(phase) ?? 0) + (this.#now() - open.since));
+  }
+
+  /** Ends every open span (a phase interrupted by an error) and returns the totals. */
+  close(): Map<Phase, number> {
+    for (const [phase, open] of this.#open) {
+      open.depth = 1;
+      this.end(phase);
+    }
+    return this.totals;
+  }
+}
+
+/**
+ * Sets `c.var.phaseTimer` (a `PhaseTimer` to pass to the service) and, after the handler — also when it
+ * threw — adds one Server-Timing metric per phase that was started, e.g.
+ * `tokenize;dur=0.4;desc="Tokenize", fetch;dur=31.2;desc="Weight fetch (R2 and cache)"`. A phase the
+ * service enters several times (fetch between layers) is summed. Needs `timing()` earlier in the chain.
+ * In production, Workers' clocks advance only on I/O, so CPU-only phases read ≈ 0 (edge-stack §6.3).
+ *
+ * @param {PhaseTimerOptions} [options] - The options for the middleware.
+ * @param {Partial<Record<Phase, string>>} [options.descriptions] - Metric descriptions per phase.
+ * @param {number} [options.precision=1] - Decimal digits of the durations.
+ * @param {() => number} [options.now] - The clock (for tests).
+ * @returns {MiddlewareHandler} The middleware handler function.
+ *
+ * @example
+ * ```ts
+ * app.use("*", timing())
+ * app.use("/v1/classify", phaseTimer())
+ * app.post("/v1/classify", async (c) => c.json(await service.classify(texts, { timer: c.var.phaseTimer })))
+ * ```
+ */
+export const phaseTimer = (options: PhaseTimerOptions = {}): MiddlewareHandler<AppEnv> => {
+  const descriptions = { ...DESCRIPTIONS, ...options.descriptions };
+  const now = options.now ?? (() => performance.now());
+
+  return async function phaseTimer(c, next) {
+    const clock = new PhaseClock(now);
+    c.set("phaseTimer", clock);
+    try {
+      await next();
+    } finally {
+      const totals = clock.close();
+      for (const phase of PHASES) {
+        const ms = totals.get(phase);
+        if (ms !== undefined) setMetric(c, phase, ms, descriptions[phase], options.precision ?? 1);
+      }
+    }
+  };
+};

@@ -1,0 +1,36 @@
+/** POST /v1/embed: one pooled sentence vector per text. */
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { AppDeps, AppEnv } from "../http/env.ts";
+import { renderEmbed } from "../http/render.ts";
+import { EmbedRequest, EmbedResponse } from "../http/schemas.ts";
+import { requestTexts } from "../http/texts.ts";
+import { jsonBody } from "../middleware/json-body/index.ts";
+import { phaseTimer } from "../middleware/phase-timer/index.ts";
+import { bearerSecurity, checkCount, commonHeaders, problemResponses, serviceFor } from "./common.ts";
+
+export const embedRoute = createRoute({
+  method: "post",
+  path: "/v1/embed",
+  operationId: "embed",
+  tags: ["inference"],
+  summary: "Embed texts",
+  description: "Pooled sentence vectors (the model's pooler: mean over real tokens, or the first token). Works on classifier and MLM packages.",
+  security: bearerSecurity,
+  middleware: [jsonBody(), phaseTimer()] as const,
+  request: { body: { required: true, content: { "application/json": { schema: EmbedRequest } } } },
+  responses: {
+    200: { description: "One vector per text.", headers: commonHeaders, content: { "application/json": { schema: EmbedResponse } } },
+    ...problemResponses(400, 401, 404, 413, 415, 422, 500, 502, 503),
+  },
+});
+
+export function registerEmbed(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
+  app.openapi(embedRoute, async (c) => {
+    const body = c.req.valid("json");
+    const texts = requestTexts(body);
+    const service = await serviceFor(c, deps);
+    const out = await service.embed(texts, { model: body.model, timer: c.get("phaseTimer") });
+    checkCount("embed", out.results, texts);
+    return c.json(renderEmbed(out), 200);
+  });
+}
