@@ -3,7 +3,7 @@
  * `deps.service` returns for the request's bindings, and render its answer; all errors become
  * application/problem+json in src/http/errors.ts.
  *
- * Order: requestId → timing → cors → methodNotAllowed → apiToken (/v1/*) → bodyLimit (/v1/*) → routes,
+ * Order: requestId → timing → cors → normalizeThrown → methodNotAllowed → apiToken (/v1/*) → bodyLimit (/v1/*) → routes,
  * then onError / notFound.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
@@ -13,7 +13,7 @@ import { methodNotAllowed } from "hono/method-not-allowed";
 import { requestId } from "hono/request-id";
 import { timing } from "hono/timing";
 import type { AppBindings, AppDeps, AppEnv } from "./http/env.ts";
-import { onError, onMethodNotAllowed, onNotFound, validationHook } from "./http/errors.ts";
+import { normalizeThrown, onError, onMethodNotAllowed, onNotFound, validationHook } from "./http/errors.ts";
 import { LIMITS } from "./http/limits.ts";
 import { ProblemError } from "./http/problem.ts";
 import { apiToken } from "./middleware/api-token/index.ts";
@@ -54,6 +54,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       maxAge: 86400,
     }),
   );
+  app.use(normalizeThrown);
   app.use(methodNotAllowed<AppEnv>({ app, onMethodNotAllowed }));
   app.use("/v1/*", apiToken());
   app.use(

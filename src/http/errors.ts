@@ -4,7 +4,7 @@
  * cause (console.error); the client only gets the code, a safe message and the request id.
  */
 import type { Hook } from "@hono/zod-openapi";
-import type { Context, ErrorHandler, NotFoundHandler } from "hono";
+import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ServiceError, type ServiceErrorCode } from "../service/types.ts";
 import type { AppEnv } from "./env.ts";
@@ -65,6 +65,18 @@ function fromHttpException(err: HTTPException): ProblemError {
       return new ProblemError("internal_error", "An unexpected error occurred; quote the request id when reporting it.", { headers, cause: err });
   }
 }
+
+/**
+ * Hono hands only `Error` instances to onError and rethrows anything else (`throw "x"`), which would end
+ * as the platform's HTML 500 page. Wrapping them here sends them through onError like any other failure.
+ */
+export const normalizeThrown: MiddlewareHandler<AppEnv> = async function normalizeThrown(_c, next) {
+  try {
+    await next();
+  } catch (err) {
+    throw err instanceof Error ? err : new Error(`non-Error value thrown: ${typeof err}`, { cause: err });
+  }
+};
 
 /** app.onError: render the problem; log server-side failures with their stack (never sent). */
 export const onError: ErrorHandler<AppEnv> = (err, c) => {

@@ -53,7 +53,7 @@ export const apiToken = (options: ApiTokenOptions = {}): MiddlewareHandler<AppEn
     const expected = readToken(c.env);
     if (typeof expected !== "string" || expected === "") return next();
     const header = c.req.header("Authorization");
-    if (header !== undefined && !/^bearer /i.test(header)) {
+    if (header !== undefined && !/^bearer(\s|$)/i.test(header)) {
       // Another scheme: answer as if there were no credentials (no error code in the challenge).
       throw new HTTPException(401, { res: new Response("Unauthorized", { status: 401, headers: { "WWW-Authenticate": challenge } }) });
     }

@@ -47,7 +47,7 @@ export const jsonBody = (options: JsonBodyOptions = {}): MiddlewareHandler<AppEn
     try {
       value = JSON.parse(text);
     } catch (err) {
-      const reason = err instanceof SyntaxError ? err.message : "it does not parse";
+      const reason = err instanceof SyntaxError ? err.message.replace(/\.$/, "") : "it does not parse";
       throw new ProblemError("malformed_json", `The request body is not valid JSON: ${reason}.`);
     }
     c.req.bodyCache.json = Promise.resolve(value);
