@@ -109,7 +109,7 @@ export function issuesToItems(issues: readonly ZodIssueLike[]): ProblemItem[] {
   const items: ProblemItem[] = [];
   for (const issue of issues) {
     if (issue.code === "unrecognized_keys" && issue.keys?.length) {
-      for (const key of issue.keys) items.push({ pointer: jsonPointer([...issue.path, key]), detail: `Unknown field "${fieldName([...issue.path, key])}".` });
+      for (const key of issue.keys) items.push({ pointer: jsonPointer([...issue.path, key]), detail: `${fieldName([...issue.path, key])}: unknown field (see the schema in /openapi.json)` });
     } else {
       items.push({ pointer: jsonPointer(issue.path), detail: `${fieldName(issue.path)}: ${issue.message}` });
     }
