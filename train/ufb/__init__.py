@@ -1,0 +1,1 @@
+"""UltraFastBERT training and export (PyTorch side of ultrafastbert-edge)."""
