@@ -1,0 +1,65 @@
+/** Text the CLI prints about a package. */
+import { fffGeometry } from "../weights/format.ts";
+import type { Manifest } from "../weights/manifest.ts";
+
+export function fmtBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB"];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]} (${n} B)`;
+}
+
+export function describeModel(m: Manifest): string {
+  const c = m.config;
+  const n = 2 ** (c.fffDepth + 1) - 1;
+  const head = c.kind === "classifier" ? `classifier (${c.pooler} pooler, ${c.classifierDim} → ${c.numLabels} labels: ${c.labels!.join(", ")})` : "mlm (tied decoder)";
+  return [
+    `  model      ${m.name}: ${head}`,
+    `  encoder    ${c.numLayers} layers, hidden ${c.hiddenSize}, ${c.numHeads} heads × ${c.headDim}, FFF ${c.fffTrees}×${c.fffDepth} (${c.fffTrees} tree(s) of ${n} nodes), vocab ${c.vocabSize}, max_seq ${c.maxSeqLength}, eps ${c.normEps}`,
+  ].join("\n");
+}
+
+export function describeQuantization(m: Manifest): string | null {
+  const e = m.quantization.maxAbsError;
+  if (m.quantization.dtype !== "q8") return null;
+  const f = (v: number | null) => (v === null ? "-" : v.toExponential(2));
+  return `  q8 max |w − q·scale|: fff in ${f(e.fffIn)}, fff out ${f(e.fffOut)}, embeddings ${f(e.embeddings)}, dense ${f(e.dense)}`;
+}
+
+/** Neurons and bytes a token touches per layer. */
+export function perTokenCosts(m: Manifest) {
+  const c = m.config;
+  const fff = m.segments.find((s) => s.kind === "fff");
+  const emb = m.segments.find((s) => s.kind === "embeddings");
+  if (!fff || fff.kind !== "fff" || !emb || emb.kind !== "embeddings") throw new Error("manifest without fff or embeddings segments");
+  const g = fffGeometry({ hidden: c.hiddenSize, trees: c.fffTrees, levels: c.fffDepth + 1, dtype: m.quantization.dtype, tileDepth: fff.tileDepth });
+  const recordsPerToken = g.trees * g.levels;
+  const tilesPerToken = g.trees * g.tiers.length;
+  const tileBytesPerToken = g.trees * g.tiers.reduce((a, t) => a + t.tileBytes, 0);
+  return {
+    geometry: g,
+    neuronsPerLayer: g.trees * g.nodesPerTree,
+    neuronsPerToken: recordsPerToken,
+    recordsPerToken,
+    recordBytesPerToken: recordsPerToken * g.recordBytes,
+    tilesPerToken,
+    tileBytesPerToken,
+    embeddingRowBytes: emb.rowBytes,
+    embeddingBlockBytes: emb.rowBytes * emb.rowsPerBlock,
+  };
+}
+
+/** onProgress for the writer: a status line on stderr when it is a terminal, nothing otherwise. */
+export function progressLine(command: string): ((message: string) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  return (message) => process.stderr.write(`\rufb ${command}: writing ${message}\x1b[K`);
+}
+
+export function clearProgress(): void {
+  if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
+}

@@ -1,0 +1,272 @@
+/**
+ * Reading a package: WeightPackage.open() parses and checks manifest.json, then every read goes through
+ * one range callback (WeightSource) and is verified against the manifest's sha256 before it is returned.
+ * Nothing unverified escapes: a mismatch throws IntegrityError naming the segment, block or tile.
+ *
+ * The layout summary is at the top of format.ts; the byte-level spec is docs/format.md.
+ */
+import { PackageError } from "./errors.ts";
+import { type Dtype, type FffGeometry, type TileRef, type WeightsHeader, decodeHeader, locateNode, HEADER_BYTES, treeOffset } from "./format.ts";
+import { type PackageLayout, planLayout } from "./layout.ts";
+import { type DenseSegment, type EmbeddingsSegment, type FffSegment, type Manifest, type PackageConfig, type TensorEntry, parseManifest } from "./manifest.ts";
+import { type EmbeddingReadPlan, type FffReadPlan, type PlannedBlock, type PlannedTile, type CoalescedRange, embeddingBlockOf, planBlockReads, planEmbeddingReads, planFffReads, planTileReads } from "./planner.ts";
+import { verifySha256 } from "./sha256.ts";
+import type { WeightSource } from "./source.ts";
+
+export interface OpenOptions {
+  /** manifest.json as text or bytes, or a loader. */
+  manifest: string | Uint8Array | (() => Promise<string | Uint8Array>);
+  /** Loads tokenizer.json (read lazily by readTokenizer()). */
+  tokenizer: () => Promise<Uint8Array>;
+  weights: WeightSource;
+  /** Default for coalescing: read through gaps of up to this many bytes (default 0: only touching pieces). */
+  maxGap?: number;
+}
+
+export interface ReadStats {
+  /** Range reads issued to the weight source. */
+  reads: number;
+  /** Bytes those reads returned (gaps read through included). */
+  bytes: number;
+  /** sha256 checks passed. */
+  verified: number;
+}
+
+/** A typed view of one dense tensor. */
+export interface DenseTensorView {
+  entry: TensorEntry;
+  /** f32 values, or q8 values (row stride = shape[1]). */
+  data: Float32Array | Int8Array;
+  /** q8: f32[rows] scales; null for f32. */
+  scales: Float32Array | null;
+}
+
+/** A verified tile of one tree. */
+export interface FffTile {
+  layer: number;
+  tree: number;
+  tile: TileRef;
+  /** tile.records records of recordBytes, local heap order. */
+  bytes: Uint8Array;
+}
+
+export class WeightPackage {
+  readonly manifest: Manifest;
+  readonly config: PackageConfig;
+  readonly dtype: Dtype;
+  /** Sizes and offsets recomputed from the config (equal to the manifest's, checked at open). */
+  readonly layout: PackageLayout;
+  /** Geometry shared by every fff.<layer> segment. */
+  readonly fff: FffGeometry;
+  readonly dense: DenseSegment;
+  readonly embeddings: EmbeddingsSegment;
+  readonly fffSegments: readonly FffSegment[];
+  /** Dense tensors by name; offsets are relative to the dense segment (the bytes readDense() returns). */
+  readonly denseTensors: ReadonlyMap<string, TensorEntry>;
+  readonly weights: WeightSource;
+  readonly maxGap: number;
+  private readonly loadTokenizer: () => Promise<Uint8Array>;
+  private readonly counters: ReadStats = { reads: 0, bytes: 0, verified: 0 };
+
+  private constructor(manifest: Manifest, o: OpenOptions) {
+    this.manifest = manifest;
+    this.config = manifest.config;
+    this.dtype = manifest.quantization.dtype;
+    this.dense = manifest.segments.find((s): s is DenseSegment => s.kind === "dense")!;
+    this.embeddings = manifest.segments.find((s): s is EmbeddingsSegment => s.kind === "embeddings")!;
+    this.fffSegments = manifest.segments.filter((s): s is FffSegment => s.kind === "fff");
+    this.layout = planLayout(this.config, { dtype: this.dtype, tileDepth: this.fffSegments[0].tileDepth, rowsPerBlock: this.embeddings.rowsPerBlock });
+    this.fff = this.layout.fff;
+    this.denseTensors = new Map(manifest.tensors.map((t) => [t.name, t]));
+    this.weights = o.weights;
+    this.maxGap = o.maxGap ?? 0;
+    this.loadTokenizer = o.tokenizer;
+  }
+
+  static async open(o: OpenOptions): Promise<WeightPackage> {
+    const raw = typeof o.manifest === "function" ? await o.manifest() : o.manifest;
+    const manifest = parseManifest(raw);
+    const size = o.weights.size;
+    if (size !== undefined && size !== manifest.weights.bytes) {
+      throw new PackageError("bad_package", `${o.weights.name}: ${size} bytes, manifest.json says ${manifest.weights.bytes}`);
+    }
+    return new WeightPackage(manifest, o);
+  }
+
+  /** Read counters since open (or the last resetStats()), for usage reporting. */
+  get stats(): ReadStats {
+    return { ...this.counters };
+  }
+
+  resetStats(): void {
+    this.counters.reads = this.counters.bytes = this.counters.verified = 0;
+  }
+
+  private async read(offset: number, length: number): Promise<Uint8Array> {
+    const bytes = await this.weights.read(offset, length);
+    if (bytes.length !== length) {
+      throw new PackageError("io", `${this.weights.name}: asked ${length} bytes at offset ${offset}, got ${bytes.length}`);
+    }
+    this.counters.reads++;
+    this.counters.bytes += length;
+    return bytes;
+  }
+
+  private async verify(what: string, bytes: Uint8Array, expected: string): Promise<void> {
+    await verifySha256(what, bytes, expected);
+    this.counters.verified++;
+  }
+
+  /** Reads and checks the 64-byte weights.bin header against the manifest (no hash: it is all in the manifest). */
+  async readHeader(): Promise<WeightsHeader> {
+    const h = decodeHeader(await this.read(0, HEADER_BYTES), this.weights.name);
+    const m = this.manifest;
+    const want = { version: m.version, fileBytes: m.weights.bytes, segmentCount: m.segments.length, dtype: this.dtype };
+    for (const k of Object.keys(want) as (keyof WeightsHeader)[]) {
+      if (h[k] !== want[k]) throw new PackageError("bad_package", `${this.weights.name}: header ${k} is ${h[k]}, manifest.json says ${want[k]}`);
+    }
+    return h;
+  }
+
+  /** tokenizer.json bytes, checked against manifest.tokenizer (size and sha256). */
+  async readTokenizer(): Promise<Uint8Array> {
+    const bytes = await this.loadTokenizer();
+    const t = this.manifest.tokenizer;
+    if (bytes.length !== t.bytes) throw new PackageError("integrity", `${t.file}: ${bytes.length} bytes, manifest.json says ${t.bytes}`);
+    await this.verify(t.file, bytes, t.sha256);
+    return bytes;
+  }
+
+  /** The whole dense segment, verified. Tensor offsets in denseTensors are relative to it. */
+  async readDense(): Promise<Uint8Array> {
+    const bytes = await this.read(this.dense.offset, this.dense.length);
+    await this.verify("dense", bytes, this.dense.sha256);
+    return bytes;
+  }
+
+  denseTensor(name: string): TensorEntry {
+    const t = this.denseTensors.get(name);
+    if (!t) throw new PackageError("bad_argument", `no dense tensor "${name}" in this package`);
+    return t;
+  }
+
+  /** Typed view of one tensor in the bytes readDense() returned (copied only when misaligned). */
+  denseView(dense: Uint8Array, name: string): DenseTensorView {
+    const entry = this.denseTensor(name);
+    if (dense.length !== this.dense.length) throw new PackageError("bad_argument", `denseView: ${dense.length} bytes, the dense segment has ${this.dense.length}`);
+    const elements = entry.shape.reduce((a, b) => a * b, 1);
+    const f32 = (offset: number, n: number) =>
+      (dense.byteOffset + offset) % 4 === 0
+        ? new Float32Array(dense.buffer, dense.byteOffset + offset, n)
+        : new Float32Array(dense.slice(offset, offset + 4 * n).buffer);
+    if (entry.dtype === "f32") return { entry, data: f32(entry.offset, elements), scales: null };
+    return { entry, data: new Int8Array(dense.buffer, dense.byteOffset + entry.offset, elements), scales: f32(entry.scalesOffset!, entry.shape[0]) };
+  }
+
+  // ---- embeddings ----
+
+  embeddingBlockOf(id: number): number {
+    return embeddingBlockOf(this.embeddings, id);
+  }
+
+  planEmbeddings(ids: Iterable<number>, maxGap = this.maxGap): EmbeddingReadPlan {
+    return planEmbeddingReads(this.embeddings, ids, maxGap);
+  }
+
+  /** Reads embedding blocks (adjacent ones in one range), each verified; block index → its rows. */
+  async readEmbeddingBlocks(blocks: Iterable<number>, maxGap = this.maxGap): Promise<Map<number, Uint8Array>> {
+    const plan = planBlockReads(this.embeddings, blocks, maxGap);
+    const out = new Map<number, Uint8Array>();
+    await this.readRanges(plan.ranges, async (b: PlannedBlock, bytes) => {
+      await this.verify(`embeddings block ${b.block} (rows ${b.firstRow}…${b.firstRow + b.rows - 1})`, bytes, this.embeddings.blocks[b.block]);
+      out.set(b.block, bytes);
+    });
+    return out;
+  }
+
+  /** Row `id` (H·e bytes, without padding) inside the verified block that holds it. */
+  embeddingRow(blockBytes: Uint8Array, id: number): Uint8Array {
+    const e = this.embeddings;
+    const block = this.embeddingBlockOf(id);
+    const at = (id - block * e.rowsPerBlock) * e.rowBytes;
+    const width = e.cols * (this.dtype === "q8" ? 1 : 4);
+    if (at + width > blockBytes.length) throw new PackageError("bad_argument", `embeddingRow: token ${id} is not in a block of ${blockBytes.length} bytes`);
+    return blockBytes.subarray(at, at + width);
+  }
+
+  // ---- fff ----
+
+  private fffSegment(layer: number): FffSegment {
+    const s = this.fffSegments[layer];
+    if (!s) throw new PackageError("bad_argument", `layer ${layer}: out of range, the model has ${this.fffSegments.length} layers`);
+    return s;
+  }
+
+  /** Byte offset of node `node` of tree `tree` relative to its fff.<layer> segment. */
+  recordOffset(tree: number, node: number): number {
+    return treeOffset(this.fff, tree) + locateNode(this.fff, node).offset;
+  }
+
+  /** Which tiles hold these nodes of (layer, tree), and the coalesced byte ranges that read them. */
+  planFff(layer: number, tree: number, nodes: Iterable<number>, maxGap = this.maxGap): FffReadPlan {
+    return planFffReads(this.fff, this.fffSegment(layer).offset, layer, tree, nodes, maxGap);
+  }
+
+  /** Reads tiles of one tree (touching ones in one range), each verified; tile id → tile. */
+  async readFffTiles(layer: number, tree: number, tiles: Iterable<number>, maxGap = this.maxGap): Promise<Map<number, FffTile>> {
+    const seg = this.fffSegment(layer);
+    const plan = planTileReads(this.fff, seg.offset, layer, tree, tiles, maxGap);
+    const out = new Map<number, FffTile>();
+    await this.readRanges(plan.ranges, async (p: PlannedTile, bytes) => {
+      await this.verify(`fff.${layer} tree ${tree} tile ${p.tile.id}`, bytes, seg.tiles[tree][p.tile.id]);
+      out.set(p.tile.id, { layer, tree, tile: p.tile, bytes });
+    });
+    return out;
+  }
+
+  /** The whole fff.<layer> segment in one read, every tile verified. */
+  async readFffLayer(layer: number): Promise<Uint8Array> {
+    const seg = this.fffSegment(layer);
+    const bytes = await this.read(seg.offset, seg.length);
+    const checks: Promise<void>[] = [];
+    for (let t = 0; t < this.fff.trees; t++) {
+      for (let id = 0; id < this.fff.tilesPerTree; id++) {
+        const p = planTileReads(this.fff, 0, layer, t, [id]).tiles[0];
+        checks.push(this.verify(`fff.${layer} tree ${t} tile ${id}`, bytes.subarray(p.offset, p.offset + p.length), seg.tiles[t][id]));
+      }
+    }
+    await Promise.all(checks);
+    return bytes;
+  }
+
+  /** Reads ranges concurrently and hands each piece (a subarray) to `each`. */
+  private async readRanges<T extends { offset: number; length: number }>(
+    ranges: CoalescedRange<T>[],
+    each: (item: T, bytes: Uint8Array) => Promise<void>,
+  ): Promise<void> {
+    await Promise.all(
+      ranges.map(async (r) => {
+        const bytes = await this.read(r.offset, r.length);
+        await Promise.all(r.items.map((it) => each(it, bytes.subarray(it.offset - r.offset, it.offset - r.offset + it.length))));
+      }),
+    );
+  }
+
+  /** sha256 of the whole weights.bin is not in the manifest (crypto.subtle has no streaming digest); this checks every piece. */
+  async verifyAll(onProgress?: (what: string) => void): Promise<{ pieces: number }> {
+    const before = this.counters.verified;
+    await this.readHeader();
+    await this.readTokenizer();
+    await this.readDense();
+    onProgress?.("dense");
+    const blocks = this.embeddings.blocks.map((_, i) => i);
+    for (let i = 0; i < blocks.length; i += 64) await this.readEmbeddingBlocks(blocks.slice(i, i + 64), Infinity);
+    onProgress?.("embeddings");
+    for (let l = 0; l < this.fffSegments.length; l++) {
+      await this.readFffLayer(l);
+      onProgress?.(`fff.${l}`);
+    }
+    return { pieces: this.counters.verified - before };
+  }
+}
+
