@@ -1,0 +1,41 @@
+/**
+ * Packages built in memory from the reference fixtures, the way `ufb convert` builds them on disk.
+ */
+import kernelModule from "../../wasm/build/kernels.wasm";
+import { createKernel, type Kernel } from "../../src/kernel/index.ts";
+import { Engine } from "../../src/model/engine.ts";
+import { type Dtype, MemorySink, MemorySource, WeightPackage, loadCheckpoint, writePackage } from "../../src/weights/index.ts";
+import { fixtureBytes } from "./fixtures.ts";
+
+export interface BuiltPackage {
+  pkg: WeightPackage;
+  weights: Uint8Array;
+  manifest: string;
+  tokenizer: Uint8Array;
+}
+
+export async function buildFixturePackage(name: string, dtype: Dtype, options: { tileDepth?: number; rowsPerBlock?: number } = {}): Promise<BuiltPackage> {
+  const dir = `reference/${name}`;
+  const checkpoint = await loadCheckpoint(
+    {
+      config: await fixtureBytes(`${dir}/config.json`),
+      tokenizer: await fixtureBytes(`${dir}/tokenizer.json`),
+      weights: new MemorySource(await fixtureBytes(`${dir}/model.safetensors`), `${dir}/model.safetensors`),
+    },
+    { name },
+  );
+  const sink = new MemorySink();
+  const manifest = JSON.stringify(await writePackage(checkpoint, sink, { dtype, createdAt: null, ...options }));
+  const weights = sink.bytes();
+  const pkg = await WeightPackage.open({ manifest, tokenizer: async () => checkpoint.tokenizer, weights: new MemorySource(weights, `${name}.weights.bin`) });
+  return { pkg, weights, manifest, tokenizer: checkpoint.tokenizer };
+}
+
+export function newKernel(): Kernel {
+  return createKernel(kernelModule);
+}
+
+export async function fixtureEngine(name: string, dtype: Dtype): Promise<Engine> {
+  const { pkg } = await buildFixturePackage(name, dtype);
+  return Engine.create(pkg, newKernel());
+}
