@@ -30,7 +30,7 @@ describe("checkpoint loader", async () => {
       { pooler: extra.pooler },
     );
   const fails = async (p: Promise<unknown>, re: RegExp) => {
-    const err = await p.catch((e: unknown) => e as PackageError);
+    const err = (await p.then(() => undefined, (e: unknown) => e)) as PackageError;
     expect(err).toBeInstanceOf(PackageError);
     expect(err.code).toBe("bad_checkpoint");
     expect(err.message).toMatch(re);
