@@ -18,7 +18,10 @@ import glob
 import hashlib
 import io
 import json
-import lzma
+try:
+    import lzma
+except ImportError:  # Python built without liblzma: fall back to the xz command
+    lzma = None
 import os
 import sys
 import time
@@ -46,6 +49,13 @@ def read_sst2(path: str) -> tuple[list[str], list[int]]:
     return texts, labels
 
 
+def unxz(b: bytes) -> bytes:
+    if lzma is not None:
+        return lzma.decompress(b)
+    import subprocess
+    return subprocess.run(["xz", "-dc"], input=b, stdout=subprocess.PIPE, check=True).stdout
+
+
 def xz_bytes(b: bytes) -> bytes:
     return lzma.compress(b, preset=9 | lzma.PRESET_EXTREME)
 
@@ -60,7 +70,7 @@ def save_u16(path: str, arr: np.ndarray) -> None:
 
 def load_u16(path: str) -> np.ndarray:
     with open(path, "rb") as f:
-        planes = np.frombuffer(lzma.decompress(f.read()), dtype=np.uint8)
+        planes = np.frombuffer(unxz(f.read()), dtype=np.uint8)
     n = planes.size // 2
     out = np.empty(n, dtype="<u2")
     out.view(np.uint8)[0::2] = planes[:n]
@@ -77,7 +87,7 @@ def save_npz_xz(path: str, **arrays) -> None:
 
 def load_npz_xz(path: str) -> dict:
     with open(path, "rb") as f:
-        z = np.load(io.BytesIO(lzma.decompress(f.read())))
+        z = np.load(io.BytesIO(unxz(f.read())))
         return {k: z[k] for k in z.files}
 
 
