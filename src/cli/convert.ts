@@ -14,15 +14,9 @@ import { clearProgress, describeModel, describeQuantization, fmtBytes, progressL
 /** Report text comparing an f32 package with its int8 twin (FFF path agreement, largest output difference). */
 export type Calibrate = (f32Dir: string, q8Dir: string) => Promise<string>;
 
-/**
- * INTEGRATION POINT (model room): the int8 calibration report needs the inference engine.
- * Expected export of src/model/calibrate.ts:
- *     export async function calibrate(f32Dir: string, q8Dir: string): Promise<string>
- * TODO(model): once it exists, replace the body with
- *     return (await import("../model/calibrate.ts")).calibrate;
- */
+/** The engine's calibration step (src/cli/calibrate.ts), loaded only when a report is wanted. */
 export async function loadCalibrate(): Promise<Calibrate | null> {
-  return null;
+  return (await import("./calibrate.ts")).calibrate;
 }
 
 export const CONVERT_OPTIONS = {
