@@ -1,11 +1,14 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { SafetensorsFile, encodeSafetensors } from "../../src/weights/safetensors.ts";
 import { MemorySource } from "../../src/weights/source.ts";
 import { FIXTURES, expectFailure, sha256File, ufb } from "./ufb.ts";
+
+// each test spawns several CLI processes (~0.5–1 s each on a shared 2-core machine)
+vi.setConfig({ testTimeout: 60_000 });
 
 const tmp = mkdtempSync(join(tmpdir(), "ufb-cli-test-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
