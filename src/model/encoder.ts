@@ -81,6 +81,7 @@ export async function encode(
   // embeddings: word row (dequantized) + scale_factor · sinusoid[position], then LayerNorm
   await weights.embeddings.prepare(allIds(sequences));
   embed(kernel, config, weights, sequences, state);
+  weights.embeddings.release();
   kernel.layerNorm(state.hidden, state.hidden, weights.embeddingNorm.weight, weights.embeddingNorm.bias, t, h, eps);
 
   for (let l = 0; l < config.numLayers; l++) {
@@ -185,6 +186,7 @@ async function fff(kernel: Kernel, config: ModelConfig, weights: ModelWeights, l
       if (round > levels) throw new Error(`fff: layer ${layer} tree ${tree}: the node store did not make requested records resident`);
       await store.ensure(layer, tree, waitingNodes(kernel, state, paths, levels, fffNodesPerTree(config)));
     }
+    await store.ensure(layer, tree, new Set(kernel.i32(paths, t * levels)));
     kernel.fffAccumulate({ y: state.projected, tokens: t, hidden: h, levels, table, dtype: store.dtype, paths, logits });
   }
 }

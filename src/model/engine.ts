@@ -42,6 +42,8 @@ export class Engine {
   readonly kernel: Kernel;
   readonly weights: ModelWeights;
   readonly pkg: WeightPackage;
+  /** Runs share the kernel's arena and the weight stores' pins, so they take turns. */
+  private turn: Promise<unknown> = Promise.resolve();
 
   private constructor(pkg: WeightPackage, kernel: Kernel, weights: ModelWeights, tokenizer: TextTokenizer) {
     this.pkg = pkg;
@@ -64,6 +66,12 @@ export class Engine {
   }
 
   async run(request: RunRequest): Promise<RunResult> {
+    const mine = this.turn.then(() => this.runNow(request));
+    this.turn = mine.catch(() => {});
+    return mine;
+  }
+
+  private async runNow(request: RunRequest): Promise<RunResult> {
     const c = this.config;
     const { sequences } = request;
     this.check(request);

@@ -128,6 +128,7 @@ async function residentEmbeddings(pkg: WeightPackage, kernel: Kernel, dense: Den
   return {
     dtype: e.dtype,
     prepare: async () => {},
+    release: () => {},
     rowPtr: (id) => base + id * width,
     rowScale: (id) => scales[id],
     decoder: async () => decoder,

@@ -35,8 +35,9 @@ export interface Linear {
 
 export interface EmbeddingStore {
   readonly dtype: WeightDtype;
-  /** Makes the rows of these token ids resident; afterwards rowPtr/rowScale are valid for them. */
+  /** Makes the rows of these token ids resident and keeps them until release(); rowPtr is valid meanwhile. */
   prepare(ids: Iterable<number>): Promise<void>;
+  release(): void;
   rowPtr(id: number): number;
   /** q8 dequantization scale of the row (1 for f32). */
   rowScale(id: number): number;
@@ -48,7 +49,11 @@ export interface FffStore {
   readonly dtype: WeightDtype;
   /** Kernel address of the u32[N] node table of (layer, tree): record address or 0 when not resident. */
   table(layer: number, tree: number): number;
-  /** Makes the records of these nodes resident (and keeps them until release(layer)). */
+  /**
+   * Makes the records of these nodes resident and keeps them until release(layer). The forward pass calls
+   * it for the nodes its descent waits on, then once for every node on the layer's paths before it reads
+   * their output vectors (records found resident during the descent are not pinned until then).
+   */
   ensure(layer: number, tree: number, nodes: Iterable<number>): Promise<void>;
   release(layer: number): void;
 }

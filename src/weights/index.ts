@@ -16,5 +16,6 @@ export * from "./checkpoint.ts";
 export * from "./writer.ts";
 export * from "./planner.ts";
 export * from "./package.ts";
+export * from "./cache.ts";
 export * from "./synth.ts";
 export * from "./synth-tokenizer.ts";

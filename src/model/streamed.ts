@@ -1,0 +1,216 @@
+/**
+ * Weights streamed from a package on demand (the Worker's R2 path): the dense segment is loaded whole at
+ * start, embedding rows and FFF tiles are read only for the tokens and paths a request touches, verified
+ * by WeightPackage, and kept in a BlockCache whose slots live in kernel memory (the kernels read them in
+ * place). Node tables point at cached records and are cleared when the cache evicts a tile.
+ */
+import type { Kernel } from "../kernel/index.ts";
+import { type BlockCache, IntegrityError, type WeightPackage, tileNode, tileRef } from "../weights/index.ts";
+import { DenseTensors, denseWeights, embeddingScales } from "./resident.ts";
+import type { DenseMatrix, EmbeddingStore, FffStore, ModelWeights } from "./weights.ts";
+
+export interface StreamOptions {
+  /** Cache keys start with this (package identity, e.g. name@version), so several packages can share a cache. */
+  keyPrefix: string;
+  /**
+   * Read a layer's whole FFF segment at its first use when it is at most this many bytes (one read instead
+   * of one round per tier; small models), else tiles on demand. Default 256 KiB.
+   */
+  wholeLayerBytes?: number;
+}
+
+/** Reads once more when the first read fails its integrity check (a transient corruption), then gives up. */
+async function withOneRetry<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (e) {
+    if (!(e instanceof IntegrityError)) throw e;
+    return read();
+  }
+}
+
+export async function loadStreamedWeights(pkg: WeightPackage, kernel: Kernel, cache: BlockCache, options: StreamOptions): Promise<ModelWeights> {
+  const dense = new DenseTensors(pkg, kernel, await withOneRetry(() => pkg.readDense()));
+  const scales = embeddingScales(pkg, kernel, dense);
+  return {
+    ...denseWeights(pkg, kernel, dense),
+    embeddings: new StreamedEmbeddings(pkg, kernel, cache, dense, scales, options.keyPrefix),
+    fff: new StreamedFff(pkg, kernel, cache, options),
+  };
+}
+
+class StreamedEmbeddings implements EmbeddingStore {
+  readonly dtype;
+  private readonly pinned: string[] = [];
+  private readonly rowAddress = new Map<number, number>();
+  private decoderMatrix: Promise<DenseMatrix> | undefined;
+  private readonly pkg: WeightPackage;
+  private readonly kernel: Kernel;
+  private readonly cache: BlockCache;
+  private readonly dense: DenseTensors;
+  private readonly scales: Float32Array;
+  private readonly prefix: string;
+
+  constructor(pkg: WeightPackage, kernel: Kernel, cache: BlockCache, dense: DenseTensors, scales: Float32Array, prefix: string) {
+    this.pkg = pkg;
+    this.kernel = kernel;
+    this.cache = cache;
+    this.dense = dense;
+    this.scales = scales;
+    this.prefix = prefix;
+    this.dtype = pkg.embeddings.dtype;
+  }
+
+  private key(block: number): string {
+    return `${this.prefix}/emb/${block}`;
+  }
+
+  async prepare(ids: Iterable<number>): Promise<void> {
+    const e = this.pkg.embeddings;
+    const blocks = new Set<number>();
+    for (const id of ids) blocks.add(Math.floor(id / e.rowsPerBlock));
+    const missing = [...blocks].filter((b) => !this.cache.has(this.key(b)));
+    if (missing.length > 0) {
+      const batch = withOneRetry(() => this.pkg.readEmbeddingBlocks(missing));
+      await Promise.all(missing.map((b) => this.cache.get(this.key(b), async () => (await batch).get(b)!)));
+    }
+    for (const b of blocks) {
+      const key = this.key(b);
+      // a block evicted between its load and here (another request's load) is read again
+      const address = this.cache.lookup(key) ?? (await this.cache.get(key, async () => (await withOneRetry(() => this.pkg.readEmbeddingBlocks([b]))).get(b)!));
+      this.cache.pin(key);
+      this.pinned.push(key);
+      this.rowAddress.set(b, address);
+    }
+  }
+
+  release(): void {
+    for (const key of this.pinned.splice(0)) this.cache.unpin(key);
+    this.rowAddress.clear();
+  }
+
+  rowPtr(id: number): number {
+    const e = this.pkg.embeddings;
+    const block = Math.floor(id / e.rowsPerBlock);
+    const address = this.rowAddress.get(block);
+    if (address === undefined) throw new Error(`embeddings: row ${id} was not prepared`);
+    return address + (id - block * e.rowsPerBlock) * e.rowBytes;
+  }
+
+  rowScale(id: number): number {
+    return this.scales[id];
+  }
+
+  /** The whole table in its own allocation (not the cache): fill-mask needs every row at once. */
+  decoder(): Promise<DenseMatrix> {
+    this.decoderMatrix ??= this.loadDecoder().catch((e) => {
+      this.decoderMatrix = undefined;
+      throw e;
+    });
+    return this.decoderMatrix;
+  }
+
+  private async loadDecoder(): Promise<DenseMatrix> {
+    const e = this.pkg.embeddings;
+    const width = e.cols * (e.dtype === "q8" ? 1 : 4);
+    const base = this.kernel.alloc(e.rows * width, 64);
+    const all = e.blocks.map((_, i) => i);
+    for (let i = 0; i < all.length; i += 64) {
+      const read = await withOneRetry(() => this.pkg.readEmbeddingBlocks(all.slice(i, i + 64), Infinity));
+      for (const [block, bytes] of read) {
+        const first = block * e.rowsPerBlock;
+        const rows = Math.min(e.rowsPerBlock, e.rows - first);
+        const target = this.kernel.u8(base + first * width, rows * width);
+        for (let r = 0; r < rows; r++) target.set(bytes.subarray(r * e.rowBytes, r * e.rowBytes + width), r * width);
+      }
+    }
+    return { dtype: e.dtype, ptr: base, scales: e.scalesTensor === null ? 0 : this.dense.vector(e.scalesTensor), rows: e.rows, cols: e.cols };
+  }
+}
+
+class StreamedFff implements FffStore {
+  readonly dtype;
+  private readonly tables: number[][];
+  private readonly pinned: string[][];
+  private readonly pkg: WeightPackage;
+  private readonly kernel: Kernel;
+  private readonly cache: BlockCache;
+  private readonly prefix: string;
+  private readonly wholeLayer: boolean;
+
+  constructor(pkg: WeightPackage, kernel: Kernel, cache: BlockCache, options: StreamOptions) {
+    this.pkg = pkg;
+    this.kernel = kernel;
+    this.cache = cache;
+    this.prefix = options.keyPrefix;
+    this.dtype = pkg.fff.dtype;
+    const g = pkg.fff;
+    this.wholeLayer = g.segmentBytes <= (options.wholeLayerBytes ?? 256 * 1024);
+    this.tables = Array.from({ length: pkg.config.numLayers }, () =>
+      Array.from({ length: g.trees }, () => {
+        const table = kernel.alloc(4 * g.nodesPerTree, 16);
+        kernel.u32(table, g.nodesPerTree).fill(0);
+        return table;
+      }),
+    );
+    this.pinned = Array.from({ length: pkg.config.numLayers }, () => []);
+  }
+
+  table(layer: number, tree: number): number {
+    return this.tables[layer][tree];
+  }
+
+  private key(layer: number, tree: number, tile: number): string {
+    return `${this.prefix}/fff/${layer}/${tree}/${tile}`;
+  }
+
+  async ensure(layer: number, tree: number, nodes: Iterable<number>): Promise<void> {
+    const plan = this.pkg.planFff(layer, tree, nodes);
+    const wanted = plan.tiles.map((t) => t.tile.id);
+    const missing = wanted.filter((id) => !this.cache.has(this.key(layer, tree, id)));
+    if (missing.length > 0) await this.load(layer, tree, missing);
+    for (const id of wanted) {
+      const key = this.key(layer, tree, id);
+      if (!this.cache.has(key)) await this.load(layer, tree, [id]);
+      this.cache.lookup(key); // counts the use and marks it recent
+      this.cache.pin(key);
+      this.pinned[layer].push(key);
+    }
+  }
+
+  release(layer: number): void {
+    for (const key of this.pinned[layer].splice(0)) this.cache.unpin(key);
+  }
+
+  /** Reads tiles (the whole layer for small segments), caches them and points the node table at them. */
+  private async load(layer: number, tree: number, tiles: number[]): Promise<void> {
+    const g = this.pkg.fff;
+    if (this.wholeLayer) {
+      const bytes = withOneRetry(() => this.pkg.readFffLayer(layer));
+      const loads: Promise<unknown>[] = [];
+      for (let t = 0; t < g.trees; t++) {
+        for (let id = 0; id < g.tilesPerTree; id++) {
+          const ref = tileRef(g, id);
+          const offset = t * g.treeBytes + ref.offset;
+          loads.push(this.store(layer, t, id, async () => (await bytes).subarray(offset, offset + ref.bytes)));
+        }
+      }
+      await Promise.all(loads);
+      return;
+    }
+    const batch = withOneRetry(() => this.pkg.readFffTiles(layer, tree, tiles));
+    await Promise.all(tiles.map((id) => this.store(layer, tree, id, async () => (await batch).get(id)!.bytes)));
+  }
+
+  private async store(layer: number, tree: number, id: number, bytes: () => Promise<Uint8Array>): Promise<void> {
+    const g = this.pkg.fff;
+    const ref = tileRef(g, id);
+    const table = this.tables[layer][tree];
+    const address = await this.cache.get(this.key(layer, tree, id), bytes, () => {
+      const view = this.kernel.u32(table, g.nodesPerTree);
+      for (let s = 0; s < ref.records; s++) view[tileNode(ref, s)] = 0;
+    });
+    const view = this.kernel.u32(table, g.nodesPerTree);
+    for (let s = 0; s < ref.records; s++) view[tileNode(ref, s)] = address + s * g.recordBytes;
+  }
+}

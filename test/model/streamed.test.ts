@@ -1,0 +1,74 @@
+/**
+ * Streamed weights (the Worker's path) compute exactly what resident weights compute, read only the
+ * pieces a request touches, and survive a cache too small to hold the model (evictions mid-request).
+ */
+import { describe, expect, it } from "vitest";
+import { Engine } from "../../src/model/engine.ts";
+import { loadStreamedWeights } from "../../src/model/streamed.ts";
+import { BlockCache, MemorySource, WeightPackage } from "../../src/weights/index.ts";
+import { fixtureJson } from "../helpers/fixtures.ts";
+import { buildFixturePackage, newKernel } from "../helpers/packages.ts";
+
+interface Case { name: string; input_ids: number[][]; attention_mask: number[][] | null; fff_paths: number[][][][][] }
+
+async function streamedEngine(fixture: string, dtype: "f32" | "q8", cacheBytes: number, wholeLayerBytes = 0, rowsPerBlock = 16) {
+  const built = await buildFixturePackage(fixture, dtype, { tileDepth: 2, rowsPerBlock });
+  const pkg = await WeightPackage.open({ manifest: built.manifest, tokenizer: async () => built.tokenizer, weights: new MemorySource(built.weights) });
+  const kernel = newKernel();
+  const region = kernel.alloc(cacheBytes, 64);
+  const cache = new BlockCache({ base: region, bytes: cacheBytes, write: (at, data) => kernel.u8(at, data.length).set(data) });
+  const weights = await loadStreamedWeights(pkg, kernel, cache, { keyPrefix: `${fixture}`, wholeLayerBytes });
+  const engine = await Engine.create(pkg, kernel, { weights });
+  const resident = await Engine.create(built.pkg, newKernel());
+  return { pkg, cache, engine, resident };
+}
+
+describe("streamed weights", () => {
+  for (const fixture of ["tiny", "trees"]) {
+    it(`give the same hidden states and paths as resident weights (${fixture}, q8, evicting cache)`, async () => {
+      const expected = await fixtureJson<{ cases: Case[] }>(`reference/${fixture}/expected.json`);
+      // room for one layer's tiles and one request's embedding rows, not the model: requests evict
+      const { engine, resident, cache } = await streamedEngine(fixture, "q8", fixture === "tiny" ? 16 * 1024 : 40 * 1024, 0, 4);
+      for (const c of expected.cases) {
+        const sequences = c.input_ids.map((ids, b) => ({ ids, mask: c.attention_mask?.[b] }));
+        const [a, b] = [await engine.run({ sequences, hidden: true, paths: true }), await resident.run({ sequences, hidden: true, paths: true })];
+        expect(a.paths).toEqual(b.paths);
+        a.hidden!.forEach((h, i) => expect(Array.from(h)).toEqual(Array.from(b.hidden![i])));
+      }
+      expect(cache.stats.evictions).toBeGreaterThan(0);
+    });
+  }
+
+  it("reads only the tiles on the paths and the embedding blocks of the tokens, once", async () => {
+    const expected = await fixtureJson<{ cases: Case[] }>("reference/trees/expected.json");
+    const { pkg, engine } = await streamedEngine("trees", "f32", 4 << 20);
+    const c = expected.cases.find((x) => x.name === "len7")!;
+    const g = pkg.fff;
+    pkg.resetStats();
+    await engine.run({ sequences: [{ ids: c.input_ids[0] }] });
+    // independent expectation: tiles named by the reference paths, blocks named by the ids
+    let tileBytes = 0;
+    c.fff_paths.forEach((layer) => {
+      for (let t = 0; t < g.trees; t++) {
+        const nodes = new Set<number>();
+        layer[0].forEach((trees) => trees[t].forEach((n) => nodes.add(n)));
+        tileBytes += pkg.planFff(0, t, nodes).tiles.reduce((s, tile) => s + tile.length, 0);
+      }
+    });
+    const blocks = new Set(c.input_ids[0].map((id) => Math.floor(id / pkg.embeddings.rowsPerBlock)));
+    const embBytes = [...blocks].reduce((s, b) => s + Math.min(pkg.embeddings.rowsPerBlock, pkg.embeddings.rows - b * pkg.embeddings.rowsPerBlock) * pkg.embeddings.rowBytes, 0);
+    expect(pkg.stats.bytes).toBe(tileBytes + embBytes);
+
+    pkg.resetStats();
+    await engine.run({ sequences: [{ ids: c.input_ids[0] }] });
+    expect(pkg.stats.reads).toBe(0); // a repeated request is served from the cache
+  });
+
+  it("reads a small layer whole, once", async () => {
+    const { pkg, engine } = await streamedEngine("tiny", "q8", 4 << 20, 1 << 20);
+    pkg.resetStats();
+    await engine.run({ sequences: [{ ids: [5, 6, 7] }] });
+    const layerReads = pkg.stats.reads - 1; // one embedding block read
+    expect(layerReads).toBe(pkg.config.numLayers);
+  });
+});
