@@ -1,7 +1,6 @@
-/** Worker entry: the Hono app wired to the real inference service. */
+/** Worker entry: the Hono app wired to the inference service of this isolate. */
 import { createApp } from "./app.ts";
-// TODO(service): import { getService } from "./service/index.ts" once it exists, and delete the placeholder.
-import { getService } from "./http/unconfigured-service.ts";
+import { getService } from "./service/index.ts";
 
 const app = createApp({ service: getService });
 

@@ -17,5 +17,6 @@ export * from "./writer.ts";
 export * from "./planner.ts";
 export * from "./package.ts";
 export * from "./cache.ts";
+export * from "./limited.ts";
 export * from "./synth.ts";
 export * from "./synth-tokenizer.ts";

@@ -1,0 +1,49 @@
+/**
+ * The Worker's inference service, one per isolate (module scope): loaded models, their kernel memory and
+ * block caches outlive requests and are treated as a cache that may vanish with the isolate.
+ */
+import { ModelRegistry, type RegistryOptions } from "./registry.ts";
+import { WorkerInferenceService } from "./inference.ts";
+import type { InferenceService } from "./types.ts";
+
+export interface ServiceEnv {
+  WEIGHTS: R2Bucket;
+  MODEL?: string;
+  /** Block cache per loaded model, in MiB (default 48: keeps a 1x11-long model's isolate under 128 MB). */
+  CACHE_MB?: string;
+}
+
+export const DEFAULTS = {
+  cacheMiB: 48,
+  maxReads: 6,
+  maxGap: 4096,
+  wholeLayerBytes: 256 * 1024,
+  pointerTtlMs: 60_000,
+  maxLoaded: 2,
+} as const;
+
+let current: { bucket: R2Bucket; key: string; service: InferenceService } | undefined;
+
+export function serviceOptions(env: ServiceEnv): RegistryOptions {
+  const cacheMiB = env.CACHE_MB === undefined || env.CACHE_MB === "" ? DEFAULTS.cacheMiB : Number(env.CACHE_MB);
+  if (!(cacheMiB >= 1 && cacheMiB <= 1024)) throw new Error(`CACHE_MB: expected a number of MiB in [1, 1024], got ${env.CACHE_MB}`);
+  if (!env.MODEL) throw new Error("MODEL: the default model is not set (wrangler.toml [vars])");
+  return {
+    bucket: env.WEIGHTS,
+    defaultModel: env.MODEL,
+    cacheBytes: Math.round(cacheMiB * 1024 * 1024),
+    maxReads: DEFAULTS.maxReads,
+    maxGap: DEFAULTS.maxGap,
+    wholeLayerBytes: DEFAULTS.wholeLayerBytes,
+    pointerTtlMs: DEFAULTS.pointerTtlMs,
+    maxLoaded: DEFAULTS.maxLoaded,
+  };
+}
+
+export function getService(env: ServiceEnv): InferenceService {
+  const key = `${env.MODEL}|${env.CACHE_MB ?? ""}`;
+  if (!current || current.bucket !== env.WEIGHTS || current.key !== key) {
+    current = { bucket: env.WEIGHTS, key, service: new WorkerInferenceService(new ModelRegistry(serviceOptions(env))) };
+  }
+  return current.service;
+}
