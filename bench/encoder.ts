@@ -1,0 +1,94 @@
+/**
+ * Model benchmark suites: the whole encoder forward pass (single thread, batch 1, weights resident in
+ * kernel memory), on the synthetic 12-layer UltraFastBERT-1x11 shape (768 wide, 12 heads, FFF 1×11,
+ * vocab 32768) at 16 and 128 tokens, and the shipped default model on a 20-token text.
+ *
+ * The issue's comparison points (docs/baselines.md, same kind of machine): dense BERT-base int8 in
+ * onnxruntime-web, 1 thread: 52.7 ms at 16 tokens, 351 ms at 128 tokens.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Engine } from "../src/model/engine.ts";
+import { MemorySink, MemorySource, PRESETS, WeightPackage, readTokenizerInfo, synthTensors, synthTokenizerJson, synthVocabulary, writePackage } from "../src/weights/index.ts";
+import { type SuiteContext, registerSuite, summarize } from "./harness.ts";
+import { loadKernel } from "./wasm.node.ts";
+
+const MiB = 1024 * 1024;
+const ROOT = new URL("../", import.meta.url).pathname;
+
+/** ms per call of an async function: warm-up, then `runs` samples of one call each. */
+async function timeAsync(fn: () => Promise<unknown>, runs: number, warmup: number) {
+  for (let i = 0; i < warmup; i++) await fn();
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await fn();
+    samples.push(performance.now() - t);
+  }
+  return summarize(samples);
+}
+
+async function synthPackage(preset: string): Promise<WeightPackage> {
+  const c = PRESETS[preset].config;
+  const tokenizer = new TextEncoder().encode(synthTokenizerJson(synthVocabulary(c.vocabSize, 1)));
+  const sink = new MemorySink();
+  const manifest = await writePackage(
+    { name: preset, config: c, specialTokens: readTokenizerInfo(tokenizer).specialTokens, tokenizer, tensors: synthTensors(c, 1), from: { kind: "synth", seed: 1 } },
+    sink,
+    { dtype: "q8", createdAt: null },
+  );
+  return WeightPackage.open({ manifest: JSON.stringify(manifest), tokenizer: async () => tokenizer, weights: new MemorySource(sink.bytes()) });
+}
+
+function randomIds(n: number, vocab: number, seed: number): number[] {
+  let s = seed >>> 0;
+  return Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return 7 + (s % (vocab - 7));
+  });
+}
+
+registerSuite("encoder.forward", async (ctx: SuiteContext) => {
+  ctx.log("  generating the synthetic ultrafastbert-1x11-12l package in memory (≈130 MB int8)…");
+  const pkg = await synthPackage("ultrafastbert-1x11-12l");
+  const kernel = loadKernel();
+  const engine = await Engine.create(pkg, kernel);
+  const loaded = kernel.highWaterBytes;
+  const runs = ctx.quick ? 5 : 15;
+  for (const tokens of [16, 128]) {
+    const sequences = [{ ids: randomIds(tokens, pkg.config.vocabSize, tokens) }];
+    const t = await timeAsync(() => engine.run({ sequences, hidden: true }), runs, 3);
+    ctx.recordTime(`encoder forward, 12 layers × 768, FFF 1×11, q8, batch 1, seq ${tokens}`, t, "ms");
+  }
+  ctx.record({ name: "package weights.bin (q8)", unit: "MiB", median: pkg.manifest.weights.bytes / MiB, min: pkg.manifest.weights.bytes / MiB, max: pkg.manifest.weights.bytes / MiB, runs: 1 });
+  ctx.record({ name: "wasm memory after load (all weights resident)", unit: "MiB", median: loaded / MiB, min: loaded / MiB, max: loaded / MiB, runs: 1 });
+  const high = kernel.highWaterBytes;
+  ctx.record({ name: "wasm memory high-water (load + seq 128 forward)", unit: "MiB", median: high / MiB, min: high / MiB, max: high / MiB, runs: 1 });
+  const f32Copy = (pkg.manifest.weights.bytes * 4) / MiB;
+  ctx.log(`  (an f32 copy of these weights alone would be ≈${f32Copy.toFixed(0)} MiB)`);
+});
+
+/** The default model (wrangler.toml MODEL, folder weights/<MODEL>/) on a 20-token text. */
+registerSuite("encoder.default-model", async (ctx: SuiteContext) => {
+  const model = /^\s*MODEL\s*=\s*"([^"]+)"/m.exec(readFileSync(join(ROOT, "wrangler.toml"), "utf8"))?.[1];
+  const dir = model && join(ROOT, "weights", model);
+  if (!dir || !existsSync(join(dir, "manifest.json"))) {
+    ctx.log(`  skipped: no package for MODEL=${model} in weights/`);
+    return;
+  }
+  const pkg = await WeightPackage.open({
+    manifest: new Uint8Array(await readFile(join(dir, "manifest.json"))),
+    tokenizer: async () => new Uint8Array(await readFile(join(dir, "tokenizer.json"))),
+    weights: new MemorySource(new Uint8Array(await readFile(join(dir, "weights.bin")))),
+  });
+  const engine = await Engine.create(pkg, loadKernel());
+  // a 20-token input: words of a review, cut to exactly 20 ids
+  const text = "an absorbing, beautifully acted film whose quiet moments linger long after the credits roll and the lights come up";
+  let ids = engine.tokenizer.encode(text).ids;
+  if (ids.length < 20) ids = [...ids, ...randomIds(20 - ids.length, pkg.config.vocabSize, 3)];
+  ids = ids.slice(0, 20);
+  const kind = pkg.config.kind;
+  const t = await timeAsync(() => engine.run({ sequences: [{ ids }], logits: kind === "classifier", hidden: kind !== "classifier" }), ctx.quick ? 20 : 200, 20);
+  ctx.recordTime(`default model ${model} (${pkg.config.numLayers} layers × ${pkg.config.hiddenSize}, FFF ${pkg.config.fffTrees}×${pkg.config.fffDepth}), 20 tokens, classify`, t, "ms");
+});
