@@ -1,0 +1,50 @@
+/**
+ * What the scripts take from the Worker's configuration (wrangler.toml, read by wrangler itself): the
+ * default model (vars.MODEL), the R2 bucket bound as WEIGHTS, and local-only variables (.dev.vars / .env).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { unstable_readConfig } from "wrangler";
+
+export const REPO = fileURLToPath(new URL("../..", import.meta.url));
+
+export interface WorkerConfig {
+  configPath: string;
+  /** vars.MODEL: "name" or "name@version". */
+  model: string;
+  /** The model's name (MODEL without a pinned version). */
+  modelName: string;
+  /** bucket_name of the R2 binding WEIGHTS. */
+  bucket: string;
+  vars: Record<string, string>;
+}
+
+export function readWorkerConfig(configPath = join(REPO, "wrangler.toml")): WorkerConfig {
+  const c = unstable_readConfig({ config: configPath });
+  const vars = Object.fromEntries(Object.entries(c.vars ?? {}).map(([k, v]) => [k, String(v)]));
+  const model = vars.MODEL;
+  if (!model) throw new Error(`${configPath}: [vars] MODEL is not set (the default model)`);
+  const binding = (c.r2_buckets ?? []).find((b: { binding: string; bucket_name?: string }) => b.binding === "WEIGHTS");
+  if (!binding?.bucket_name) throw new Error(`${configPath}: no [[r2_buckets]] with binding = "WEIGHTS" and a bucket_name`);
+  return { configPath, model, modelName: model.split("@")[0], bucket: binding.bucket_name, vars };
+}
+
+/**
+ * Variables wrangler dev adds from .dev.vars (or, when there is none, .env) in the project folder. Only
+ * `KEY=value` lines; quotes around the value are removed. Used to learn whether API_TOKEN is set locally.
+ */
+export function readDevVars(dir = REPO): { file: string | undefined; vars: Record<string, string> } {
+  for (const name of [".dev.vars", ".env"]) {
+    const file = join(dir, name);
+    if (!existsSync(file)) continue;
+    const vars: Record<string, string> = {};
+    for (const line of readFileSync(file, "utf8").split(/\r?\n/)) {
+      const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+      if (!m || line.trimStart().startsWith("#")) continue;
+      vars[m[1]] = m[2].replace(/^(['"])(.*)\1$/, "$2");
+    }
+    return { file: name, vars };
+  }
+  return { file: undefined, vars: {} };
+}
