@@ -164,6 +164,14 @@ export function fffDescend(x: usize, T: i32, H: i32, levels: i32, table: usize, 
       cnt++;
     }
     if (dtype == Q8) {
+      // touch every wIn line of this level's records first: many independent misses in flight
+      let touch: u32 = 0;
+      for (let i = 0; i < cnt; i++) {
+        const r = <usize>load<u32>(recs + (<usize>i << 2));
+        const e = r + 16 + <usize>H;
+        for (let a = r; a < e; a += 64) touch += load<u8>(a);
+      }
+      store<u32>(dots, touch);
       for (let i = 0; i < cnt; i += 4) {
         const last = cnt - 1;
         const j1 = min<i32>(i + 1, last), j2 = min<i32>(i + 2, last), j3 = min<i32>(i + 3, last);

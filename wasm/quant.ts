@@ -14,18 +14,23 @@ import { loadPartialF32 } from "./simd";
 // @ts-ignore: decorator
 @inline export function absMaxRow(xr: usize, K: i32): f32 {
   const abs = c(K_ABS);
-  let a0 = i32x4.splat(0), a1 = i32x4.splat(0);
-  let k = 0;
-  for (; k + 8 <= K; k += 8) {
-    a0 = i32x4.max_s(a0, v128.and(v128.load(xr + (<usize>k << 2)), abs));
-    a1 = i32x4.max_s(a1, v128.and(v128.load(xr + (<usize>k << 2), 16), abs));
+  let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+  let p = xr;
+  const end16 = xr + (<usize>(K & ~15) << 2);
+  while (p < end16) {
+    a0 = i32x4.max_s(a0, v128.and(v128.load(p), abs));
+    a1 = i32x4.max_s(a1, v128.and(v128.load(p, 16), abs));
+    a2 = i32x4.max_s(a2, v128.and(v128.load(p, 32), abs));
+    a3 = i32x4.max_s(a3, v128.and(v128.load(p, 48), abs));
+    p += 64;
   }
-  if (k + 4 <= K) {
-    a0 = i32x4.max_s(a0, v128.and(v128.load(xr + (<usize>k << 2)), abs));
-    k += 4;
+  const end4 = xr + (<usize>(K & ~3) << 2);
+  while (p < end4) {
+    a0 = i32x4.max_s(a0, v128.and(v128.load(p), abs));
+    p += 16;
   }
-  if (k < K) a1 = i32x4.max_s(a1, v128.and(loadPartialF32(xr + (<usize>k << 2), K - k), abs));
-  let a = i32x4.max_s(a0, a1);
+  if (K & 3) a1 = i32x4.max_s(a1, v128.and(loadPartialF32(p, K & 3), abs));
+  let a = i32x4.max_s(i32x4.max_s(a0, a1), i32x4.max_s(a2, a3));
   a = i32x4.max_s(a, v128.shuffle<i32>(a, a, 2, 3, 0, 1));
   a = i32x4.max_s(a, v128.shuffle<i32>(a, a, 1, 0, 3, 2));
   return reinterpret<f32>(i32x4.extract_lane(a, 0));
@@ -40,19 +45,32 @@ import { loadPartialF32 } from "./simd";
   const vinv = f32x4.splat(inv);
   const magic = c(K_MAGIC);
   const full = K >> 3;
-  for (let j = 0; j < full; j++) {
-    const p = xr + (<usize>j << 5);
-    const lo = i32x4.sub(f32x4.add(f32x4.mul(v128.load(p), vinv), magic), magic);
-    const hi = i32x4.sub(f32x4.add(f32x4.mul(v128.load(p, 16), vinv), magic), magic);
-    v128.store(dst + <usize>j * stride, i16x8.narrow_i32x4_s(lo, hi));
+  let p = xr;
+  let d = dst;
+  const end16 = xr + (<usize>(full >> 1) << 6);
+  while (p < end16) {
+    const q0 = i32x4.sub(f32x4.add(f32x4.mul(v128.load(p), vinv), magic), magic);
+    const q1 = i32x4.sub(f32x4.add(f32x4.mul(v128.load(p, 16), vinv), magic), magic);
+    const q2 = i32x4.sub(f32x4.add(f32x4.mul(v128.load(p, 32), vinv), magic), magic);
+    const q3 = i32x4.sub(f32x4.add(f32x4.mul(v128.load(p, 48), vinv), magic), magic);
+    v128.store(d, i16x8.narrow_i32x4_s(q0, q1));
+    v128.store(d + stride, i16x8.narrow_i32x4_s(q2, q3));
+    p += 64;
+    d += stride << 1;
+  }
+  if (full & 1) {
+    const q0 = i32x4.sub(f32x4.add(f32x4.mul(v128.load(p), vinv), magic), magic);
+    const q1 = i32x4.sub(f32x4.add(f32x4.mul(v128.load(p, 16), vinv), magic), magic);
+    v128.store(d, i16x8.narrow_i32x4_s(q0, q1));
+    p += 32;
+    d += stride;
   }
   const r = K & 7;
   if (r) {
-    const p = xr + (<usize>full << 5);
     const vlo = loadPartialF32(p, min<i32>(r, 4));
     const vhi = r > 4 ? loadPartialF32(p + 16, r - 4) : f32x4.splat(0);
     const lo = i32x4.sub(f32x4.add(f32x4.mul(vlo, vinv), magic), magic);
     const hi = i32x4.sub(f32x4.add(f32x4.mul(vhi, vinv), magic), magic);
-    v128.store(dst + <usize>full * stride, i16x8.narrow_i32x4_s(lo, hi));
+    v128.store(d, i16x8.narrow_i32x4_s(lo, hi));
   }
 }
