@@ -43,7 +43,7 @@ function parseArgs(argv: string[]) {
 
 async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2));
-  const cfg = readWorkerConfig();
+  const cfg = await readWorkerConfig();
   const [name, pinned] = cfg.model.split("@");
 
   if (o.build) {

@@ -5,7 +5,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { unstable_readConfig } from "wrangler";
 
 export const REPO = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -20,7 +19,9 @@ export interface WorkerConfig {
   vars: Record<string, string>;
 }
 
-export function readWorkerConfig(configPath = join(REPO, "wrangler.toml")): WorkerConfig {
+export async function readWorkerConfig(configPath = join(REPO, "wrangler.toml")): Promise<WorkerConfig> {
+  // wrangler takes a second or two to import: only when the config is needed
+  const { unstable_readConfig } = await import("wrangler");
   const c = unstable_readConfig({ config: configPath });
   const vars = Object.fromEntries(Object.entries(c.vars ?? {}).map(([k, v]) => [k, String(v)]));
   const model = vars.MODEL;
