@@ -12,8 +12,9 @@
 // q8 accumulation: c_l = GELU(logit_l)·outScale_l per level; per token the c_l are quantized to i16
 // (|q| ≤ 32767, scale cmax/32767) and levels are combined in pairs: the two wOut rows are widened with
 // load8x8_s and interleaved (i16x8 shuffle) so one i32x4.dot_i16x8_s adds c_a·wa[k] + c_b·wb[k] for
-// 4 outputs; the int32 sums of all pairs stay in registers per chunk of 8 outputs and are converted
-// to f32 once: y += cs·f32(Σ).
+// 4 outputs; per pass of up to 3 pairs (6 levels) the int32 sums stay in registers per chunk of 8
+// outputs and are converted to f32 once: y += cs·f32(Σ). (Larger passes spill: TurboFan issues all
+// loads of a loop body first; see docs/perf-notes.md.)
 //
 // Reading past H: wIn chunks of 8 may read into wOut (multiplied by the zero padding of the quantized
 // x), wOut chunks of 8 stay inside the record's padding (16 + H + align8(H) ≤ recordBytes); f32 tails
@@ -254,8 +255,8 @@ export function fffAccumulate(y: usize, T: i32, H: i32, levels: i32, table: usiz
     }
     const csv = f32x4.splat(cs);
     let p = 0;
-    for (; p + 3 <= pairs; p += 3) accPass(3, 8, yr, H, coef + (<usize>p << 4), ptrs + (<usize>p << 3), csv);
-    for (; p < pairs; p++) accPass(1, 8, yr, H, coef + (<usize>p << 4), ptrs + (<usize>p << 3), csv);
+    for (; p + 3 <= pairs; p += 3) accPass(3, yr, H, coef + (<usize>p << 4), ptrs + (<usize>p << 3), csv);
+    for (; p < pairs; p++) accPass(1, yr, H, coef + (<usize>p << 4), ptrs + (<usize>p << 3), csv);
   }
 }
 
@@ -289,11 +290,12 @@ export function fffAccumulate(y: usize, T: i32, H: i32, levels: i32, table: usiz
  * One accumulation pass over N ≤ 6 level pairs (N is a compile-time constant after inlining):
  * y[k] += cs·Σ_p (qa_p·wa_p[k] + qb_p·wb_p[k]) for k < H, where coef[p] is the i32 splat of
  * (qb << 16 | qa) and ptrs[2p], ptrs[2p+1] are the two wOut rows (int8). Coefficients stay in registers;
- * 16 outputs per iteration (4 int32 accumulators), converted to f32 once per pass; the tail runs 8 at a
- * time (wOut reads stay inside the record: 16 + H + align8(H) ≤ recordBytes).
+ * 8 outputs per iteration (2 int32 accumulators), converted to f32 once per pass; the last chunk
+ * stores partially (wOut reads of 8 stay inside the record: 16 + H + align8(H) ≤ recordBytes).
+ * Used with N = 3 (measured best; 6 spills) and N = 1 for the rest.
  */
 // @ts-ignore: decorator
-@inline function accPass(N: i32, W: i32, yr: usize, H: i32, coef: usize, ptrs: usize, csv: v128): void {
+@inline function accPass(N: i32, yr: usize, H: i32, coef: usize, ptrs: usize, csv: v128): void {
   const c0 = v128.load(coef);
   const c1 = N > 1 ? v128.load(coef, 16) : c0;
   const c2 = N > 2 ? v128.load(coef, 32) : c0;
@@ -307,48 +309,6 @@ export function fffAccumulate(y: usize, T: i32, H: i32, levels: i32, table: usiz
   const a4 = N > 4 ? <usize>load<u32>(ptrs, 32) : a0, b4 = N > 4 ? <usize>load<u32>(ptrs, 36) : a0;
   const a5 = N > 5 ? <usize>load<u32>(ptrs, 40) : a0, b5 = N > 5 ? <usize>load<u32>(ptrs, 44) : a0;
   let k = 0;
-  if (W == 16) for (; k + 16 <= H; k += 16) {
-    const kk = <usize>k;
-    let va = v128.load8x8_s(a0 + kk), vb = v128.load8x8_s(b0 + kk);
-    let s0 = pairLo(va, vb, c0), s1 = pairHi(va, vb, c0);
-    va = v128.load8x8_s(a0 + kk, 8); vb = v128.load8x8_s(b0 + kk, 8);
-    let s2 = pairLo(va, vb, c0), s3 = pairHi(va, vb, c0);
-    if (N > 1) {
-      va = v128.load8x8_s(a1 + kk); vb = v128.load8x8_s(b1 + kk);
-      s0 = i32x4.add(s0, pairLo(va, vb, c1)); s1 = i32x4.add(s1, pairHi(va, vb, c1));
-      va = v128.load8x8_s(a1 + kk, 8); vb = v128.load8x8_s(b1 + kk, 8);
-      s2 = i32x4.add(s2, pairLo(va, vb, c1)); s3 = i32x4.add(s3, pairHi(va, vb, c1));
-    }
-    if (N > 2) {
-      va = v128.load8x8_s(a2 + kk); vb = v128.load8x8_s(b2 + kk);
-      s0 = i32x4.add(s0, pairLo(va, vb, c2)); s1 = i32x4.add(s1, pairHi(va, vb, c2));
-      va = v128.load8x8_s(a2 + kk, 8); vb = v128.load8x8_s(b2 + kk, 8);
-      s2 = i32x4.add(s2, pairLo(va, vb, c2)); s3 = i32x4.add(s3, pairHi(va, vb, c2));
-    }
-    if (N > 3) {
-      va = v128.load8x8_s(a3 + kk); vb = v128.load8x8_s(b3 + kk);
-      s0 = i32x4.add(s0, pairLo(va, vb, c3)); s1 = i32x4.add(s1, pairHi(va, vb, c3));
-      va = v128.load8x8_s(a3 + kk, 8); vb = v128.load8x8_s(b3 + kk, 8);
-      s2 = i32x4.add(s2, pairLo(va, vb, c3)); s3 = i32x4.add(s3, pairHi(va, vb, c3));
-    }
-    if (N > 4) {
-      va = v128.load8x8_s(a4 + kk); vb = v128.load8x8_s(b4 + kk);
-      s0 = i32x4.add(s0, pairLo(va, vb, c4)); s1 = i32x4.add(s1, pairHi(va, vb, c4));
-      va = v128.load8x8_s(a4 + kk, 8); vb = v128.load8x8_s(b4 + kk, 8);
-      s2 = i32x4.add(s2, pairLo(va, vb, c4)); s3 = i32x4.add(s3, pairHi(va, vb, c4));
-    }
-    if (N > 5) {
-      va = v128.load8x8_s(a5 + kk); vb = v128.load8x8_s(b5 + kk);
-      s0 = i32x4.add(s0, pairLo(va, vb, c5)); s1 = i32x4.add(s1, pairHi(va, vb, c5));
-      va = v128.load8x8_s(a5 + kk, 8); vb = v128.load8x8_s(b5 + kk, 8);
-      s2 = i32x4.add(s2, pairLo(va, vb, c5)); s3 = i32x4.add(s3, pairHi(va, vb, c5));
-    }
-    const o = yr + (kk << 2);
-    v128.store(o, f32x4.add(v128.load(o), f32x4.mul(f32x4.convert_i32x4_s(s0), csv)));
-    v128.store(o, f32x4.add(v128.load(o, 16), f32x4.mul(f32x4.convert_i32x4_s(s1), csv)), 16);
-    v128.store(o, f32x4.add(v128.load(o, 32), f32x4.mul(f32x4.convert_i32x4_s(s2), csv)), 32);
-    v128.store(o, f32x4.add(v128.load(o, 48), f32x4.mul(f32x4.convert_i32x4_s(s3), csv)), 48);
-  }
   for (; k < H; k += 8) {
     const kk = <usize>k;
     let va = v128.load8x8_s(a0 + kk), vb = v128.load8x8_s(b0 + kk);
