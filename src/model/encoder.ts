@@ -74,6 +74,17 @@ export async function encode(
   state: RunState,
   options: EncodeOptions = {},
 ): Promise<void> {
+  try {
+    await encodeLayers(kernel, config, weights, sequences, state, options);
+  } catch (e) {
+    // a failed read mid-pass leaves nothing pinned (pins would keep the cache from evicting for good)
+    weights.embeddings.release();
+    for (let l = 0; l < config.numLayers; l++) weights.fff.release(l);
+    throw e;
+  }
+}
+
+async function encodeLayers(kernel: Kernel, config: ModelConfig, weights: ModelWeights, sequences: Sequence[], state: RunState, options: EncodeOptions): Promise<void> {
   const h = config.hiddenSize;
   const t = state.tokens;
   const eps = config.normEps;

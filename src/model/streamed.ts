@@ -29,6 +29,12 @@ async function withOneRetry<T>(read: () => Promise<T>): Promise<T> {
   }
 }
 
+/** `read` called at most once, and only when first needed (a batch no caller ends up using is never read). */
+function once<T>(read: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => (p ??= read());
+}
+
 export async function loadStreamedWeights(pkg: WeightPackage, kernel: Kernel, cache: BlockCache, options: StreamOptions): Promise<ModelWeights> {
   const dense = new DenseTensors(pkg, kernel, await withOneRetry(() => pkg.readDense()));
   const scales = embeddingScales(pkg, kernel, dense);
@@ -71,17 +77,23 @@ class StreamedEmbeddings implements EmbeddingStore {
     for (const id of ids) blocks.add(Math.floor(id / e.rowsPerBlock));
     const missing = [...blocks].filter((b) => !this.cache.has(this.key(b)));
     if (missing.length > 0) {
-      const batch = withOneRetry(() => this.pkg.readEmbeddingBlocks(missing));
-      await Promise.all(missing.map((b) => this.cache.get(this.key(b), async () => (await batch).get(b)!)));
+      // blocks another caller is already loading are joined (cache.get shares its load), not read again
+      const toRead = missing.filter((b) => !this.cache.loading(this.key(b)));
+      const batch = once(() => withOneRetry(() => this.pkg.readEmbeddingBlocks(toRead)));
+      await Promise.all(missing.map((b) => this.cache.get(this.key(b), async () => (await batch()).get(b) ?? (await this.readBlock(b)))));
     }
     for (const b of blocks) {
       const key = this.key(b);
       // a block evicted between its load and here (another request's load) is read again
-      const address = this.cache.lookup(key) ?? (await this.cache.get(key, async () => (await withOneRetry(() => this.pkg.readEmbeddingBlocks([b]))).get(b)!));
+      const address = this.cache.lookup(key) ?? (await this.cache.get(key, () => this.readBlock(b)));
       this.cache.pin(key);
       this.pinned.push(key);
       this.rowAddress.set(b, address);
     }
+  }
+
+  private async readBlock(b: number): Promise<Uint8Array> {
+    return (await withOneRetry(() => this.pkg.readEmbeddingBlocks([b]))).get(b)!;
   }
 
   release(): void {
@@ -186,20 +198,25 @@ class StreamedFff implements FffStore {
   private async load(layer: number, tree: number, tiles: number[]): Promise<void> {
     const g = this.pkg.fff;
     if (this.wholeLayer) {
-      const bytes = withOneRetry(() => this.pkg.readFffLayer(layer));
+      // read only if some tile is neither cached nor being loaded by another caller
+      const bytes = once(() => withOneRetry(() => this.pkg.readFffLayer(layer)));
       const loads: Promise<unknown>[] = [];
       for (let t = 0; t < g.trees; t++) {
         for (let id = 0; id < g.tilesPerTree; id++) {
+          if (this.cache.has(this.key(layer, t, id))) continue;
           const ref = tileRef(g, id);
           const offset = t * g.treeBytes + ref.offset;
-          loads.push(this.store(layer, t, id, async () => (await bytes).subarray(offset, offset + ref.bytes)));
+          loads.push(this.store(layer, t, id, async () => (await bytes()).subarray(offset, offset + ref.bytes)));
         }
       }
       await Promise.all(loads);
       return;
     }
-    const batch = withOneRetry(() => this.pkg.readFffTiles(layer, tree, tiles));
-    await Promise.all(tiles.map((id) => this.store(layer, tree, id, async () => (await batch).get(id)!.bytes)));
+    // tiles another caller is already loading are joined (cache.get shares its load), not read again
+    const toRead = tiles.filter((id) => !this.cache.loading(this.key(layer, tree, id)));
+    const batch = once(() => withOneRetry(() => this.pkg.readFffTiles(layer, tree, toRead)));
+    const one = (id: number) => withOneRetry(() => this.pkg.readFffTiles(layer, tree, [id]));
+    await Promise.all(tiles.map((id) => this.store(layer, tree, id, async () => ((await batch()).get(id) ?? (await one(id)).get(id)!).bytes)));
   }
 
   private async store(layer: number, tree: number, id: number, bytes: () => Promise<Uint8Array>): Promise<void> {

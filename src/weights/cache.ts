@@ -78,6 +78,11 @@ export class BlockCache {
     return this.entries.has(key);
   }
 
+  /** A load of `key` is in flight: `get(key, …)` now joins it instead of calling its own loader. */
+  loading(key: string): boolean {
+    return this.inFlight.has(key);
+  }
+
   /** Address of a cached entry (marking it recently used), or undefined. Counts a hit when found. */
   lookup(key: string): number | undefined {
     const e = this.entries.get(key);

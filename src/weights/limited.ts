@@ -1,8 +1,9 @@
 /**
  * Source wrappers for remote storage: at most `n` reads in flight (Workers allow 6 open connections per
  * invocation; more would queue anyway, but queued reads hold memory and hide the real latency), and a
- * hook around every read (timing spans).
+ * hook around every read (timing spans), and a per-read timeout.
  */
+import { PackageError } from "./errors.ts";
 import type { WeightSource } from "./source.ts";
 
 export class LimitedSource implements WeightSource {
@@ -64,5 +65,44 @@ export class ObservedSource implements WeightSource {
     } finally {
       o?.end();
     }
+  }
+}
+
+/**
+ * Races `work` against a timer: after `ms` milliseconds the returned promise rejects with
+ * PackageError("io", "<what>: no answer after <ms> ms"). The work itself is not cancelled (R2 calls cannot
+ * be), its late result or error is dropped. `ms` = Infinity (or ≤ 0) means no timeout.
+ */
+export function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  if (!(ms > 0 && ms < Infinity)) return work;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PackageError("io", `${what}: no answer after ${ms} ms`)), ms);
+  });
+  work.catch(() => {}); // a late failure after the timeout is nobody's business
+  return Promise.race([work, expired]).finally(() => {
+    if (timer !== undefined) clearTimeout(timer);
+  });
+}
+
+/**
+ * Per-read timeout. Put it under LimitedSource (`new LimitedSource(new TimeoutSource(r2, ms), n)`) so a read
+ * that never answers gives its slot back when it times out instead of holding it.
+ */
+export class TimeoutSource implements WeightSource {
+  readonly name: string;
+  readonly size?: number;
+  private readonly inner: WeightSource;
+  private readonly ms: number;
+
+  constructor(inner: WeightSource, ms: number) {
+    this.inner = inner;
+    this.ms = ms;
+    this.name = inner.name;
+    this.size = inner.size;
+  }
+
+  read(offset: number, length: number): Promise<Uint8Array> {
+    return withTimeout(this.inner.read(offset, length), this.ms, `${this.name} bytes ${offset}+${length}`);
   }
 }

@@ -100,10 +100,17 @@ export class R2Source implements WeightSource {
     checkRange(this, offset, length);
     if (length === 0) return new Uint8Array(0);
     const onlyIf = this.etag === undefined ? undefined : { etagMatches: this.etag };
-    const obj = await this.bucket.get(this.key, { range: { offset, length }, onlyIf });
-    if (obj === null) throw new PackageError("io", `${this.name}: object not found`);
-    if (!("arrayBuffer" in obj)) throw new PackageError("io", `${this.name}: object changed (etag is no longer ${this.etag})`);
-    const bytes = new Uint8Array(await obj.arrayBuffer());
+    let bytes: Uint8Array;
+    try {
+      const obj = await this.bucket.get(this.key, { range: { offset, length }, onlyIf });
+      if (obj === null) throw new PackageError("io", `${this.name}: object not found`);
+      if (!("arrayBuffer" in obj)) throw new PackageError("io", `${this.name}: object changed (etag is no longer ${this.etag})`);
+      bytes = new Uint8Array(await obj.arrayBuffer());
+    } catch (e) {
+      // the binding's own failures (network, R2 errors, a broken body stream) are read failures too
+      if (e instanceof PackageError) throw e;
+      throw new PackageError("io", `${this.name}: read of bytes ${offset}+${length} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
     checkLength(this, offset, length, bytes.length);
     return bytes;
   }
