@@ -2,7 +2,7 @@
  * The Worker's inference service, one per isolate (module scope): loaded models, their kernel memory and
  * block caches outlive requests and are treated as a cache that may vanish with the isolate.
  */
-import { ModelRegistry, type RegistryOptions } from "./registry.ts";
+import { DEFAULT_READ_TIMEOUT_MS, ModelRegistry, type RegistryOptions } from "./registry.ts";
 import { WorkerInferenceService } from "./inference.ts";
 import type { InferenceService } from "./types.ts";
 
@@ -11,6 +11,8 @@ export interface ServiceEnv {
   MODEL?: string;
   /** Block cache per loaded model, in MiB (default 48: keeps a 1x11-long model's isolate under 128 MB). */
   CACHE_MB?: string;
+  /** Longest wait for one R2 call, in ms (default 10000); then the request answers 503 weights_unavailable. */
+  READ_TIMEOUT_MS?: string;
 }
 
 export const DEFAULTS = {
@@ -20,6 +22,7 @@ export const DEFAULTS = {
   wholeLayerBytes: 256 * 1024,
   pointerTtlMs: 60_000,
   maxLoaded: 2,
+  readTimeoutMs: DEFAULT_READ_TIMEOUT_MS,
 } as const;
 
 let current: { bucket: R2Bucket; key: string; service: InferenceService } | undefined;
@@ -27,6 +30,8 @@ let current: { bucket: R2Bucket; key: string; service: InferenceService } | unde
 export function serviceOptions(env: ServiceEnv): RegistryOptions {
   const cacheMiB = env.CACHE_MB === undefined || env.CACHE_MB === "" ? DEFAULTS.cacheMiB : Number(env.CACHE_MB);
   if (!(cacheMiB >= 1 && cacheMiB <= 1024)) throw new Error(`CACHE_MB: expected a number of MiB in [1, 1024], got ${env.CACHE_MB}`);
+  const readTimeoutMs = env.READ_TIMEOUT_MS === undefined || env.READ_TIMEOUT_MS === "" ? DEFAULTS.readTimeoutMs : Number(env.READ_TIMEOUT_MS);
+  if (!(readTimeoutMs >= 1 && readTimeoutMs <= 300_000)) throw new Error(`READ_TIMEOUT_MS: expected milliseconds in [1, 300000], got ${env.READ_TIMEOUT_MS}`);
   if (!env.MODEL) throw new Error("MODEL: the default model is not set (wrangler.toml [vars])");
   return {
     bucket: env.WEIGHTS,
@@ -37,11 +42,12 @@ export function serviceOptions(env: ServiceEnv): RegistryOptions {
     wholeLayerBytes: DEFAULTS.wholeLayerBytes,
     pointerTtlMs: DEFAULTS.pointerTtlMs,
     maxLoaded: DEFAULTS.maxLoaded,
+    readTimeoutMs,
   };
 }
 
 export function getService(env: ServiceEnv): InferenceService {
-  const key = `${env.MODEL}|${env.CACHE_MB ?? ""}`;
+  const key = `${env.MODEL}|${env.CACHE_MB ?? ""}|${env.READ_TIMEOUT_MS ?? ""}`;
   if (!current || current.bucket !== env.WEIGHTS || current.key !== key) {
     current = { bucket: env.WEIGHTS, key, service: new WorkerInferenceService(new ModelRegistry(serviceOptions(env))) };
   }

@@ -184,11 +184,15 @@ async function guard<T>(work: () => Promise<T>): Promise<T> {
   } catch (e) {
     if (e instanceof ServiceError) throw e;
     if (e instanceof ModelError) {
-      throw new ServiceError(e.code === "unsupported" ? "unsupported_task" : e.code === "bad_input" ? "invalid_input" : "weights_unavailable", e.message, { cause: e });
+      if (e.code === "unsupported") throw new ServiceError("unsupported_task", e.message, { cause: e });
+      if (e.code === "bad_input") throw new ServiceError("invalid_input", e.message, { cause: e });
+      // a package the engine cannot use: the message names files and tensors, so it goes to the log only
+      throw new ServiceError("weights_unavailable", "the model's weights could not be used; try again later", { cause: e });
     }
     if (e instanceof PackageError) {
-      if (e.code === "integrity") throw new ServiceError("weights_corrupt", "stored weights failed their integrity check", { cause: e });
-      throw new ServiceError("weights_unavailable", "the model's weights could not be read", { cause: e });
+      // messages name R2 keys, offsets and hashes: logged with the cause, never sent
+      if (e.code === "integrity") throw new ServiceError("weights_corrupt", "stored weights failed their integrity check (after one re-read)", { cause: e });
+      throw new ServiceError("weights_unavailable", "the model's weights could not be read; try again later", { cause: e });
     }
     throw e;
   }

@@ -6,6 +6,11 @@
  * reads weights.bin with `onlyIf: etagMatches`, so a request never mixes two uploads. The first use of a
  * version in an isolate reads its manifest, tokenizer and dense segment; embedding rows and FFF tiles
  * come later, on demand, through the block cache.
+ *
+ * Failures (docs/streaming.md): a name without a `current` pointer, or a pinned version without a manifest,
+ * is `model_not_found`; anything that cannot be read (a missing object, a short read, a throw, no answer
+ * within `readTimeoutMs`) is `weights_unavailable`; bytes that fail their sha256 twice (one re-read) are
+ * `weights_corrupt`. A failed load leaves nothing behind, so the next request starts over.
  */
 import kernelModule from "../../wasm/build/kernels.wasm";
 import { createKernel } from "../kernel/index.ts";
@@ -16,16 +21,22 @@ import {
   BlockCache,
   LimitedSource,
   type Manifest,
+  IntegrityError,
   ObservedSource,
   PackageError,
   R2Source,
+  TimeoutSource,
   WeightPackage,
   parseManifest,
+  withTimeout,
 } from "../weights/index.ts";
 import { type ModelInfo, ServiceError } from "./types.ts";
 
+/** The part of the R2 binding the registry uses (tests wrap it to inject faults). */
+export type RegistryBucket = Pick<R2Bucket, "get" | "head" | "list">;
+
 export interface RegistryOptions {
-  bucket: R2Bucket;
+  bucket: RegistryBucket;
   /** Default model: "name" (its `current` version) or "name@version". */
   defaultModel: string;
   /** Bytes of kernel memory per loaded model for cached tiles and embedding blocks. */
@@ -40,6 +51,11 @@ export interface RegistryOptions {
   pointerTtlMs: number;
   /** Loaded models kept per isolate (least recently used dropped). */
   maxLoaded: number;
+  /**
+   * Longest wait for one storage call (a ranged read, a manifest or tokenizer get, a head, a list page),
+   * body included; then the call counts as failed (503). Default 10 s.
+   */
+  readTimeoutMs?: number;
 }
 
 export interface LoadedModel {
@@ -49,6 +65,8 @@ export interface LoadedModel {
   cache: BlockCache;
   /** Where per-request read hooks are attached. */
   source: ObservedSource;
+  /** The reads-in-flight limiter under it (tests check that no slot is left held). */
+  limiter: LimitedSource;
   /** Requests on one model take turns, so that their read counts can be told apart. */
   lock: Lock;
 }
@@ -67,14 +85,17 @@ export class ModelRegistry {
 
   /** The model a request names (or the default), loaded. */
   async model(requested?: string): Promise<LoadedModel> {
-    const { name, version } = await this.resolve(requested ?? this.options.defaultModel);
+    const { name, version, pinned } = await this.resolve(requested ?? this.options.defaultModel);
     const id = `${name}@${version}`;
     let entry = this.loaded.get(id);
     if (!entry) {
-      entry = this.load(name, version);
-      this.loaded.set(id, entry);
+      const loading = this.load(name, version, pinned);
+      entry = loading;
+      this.loaded.set(id, loading);
       // a failed load leaves nothing behind: the next request tries again
-      entry.catch(() => this.loaded.delete(id));
+      loading.catch(() => {
+        if (this.loaded.get(id) === loading) this.loaded.delete(id);
+      });
       while (this.loaded.size > this.options.maxLoaded) this.loaded.delete(this.loaded.keys().next().value!);
     } else {
       this.loaded.delete(id); // re-insert: most recently used last
@@ -88,7 +109,7 @@ export class ModelRegistry {
     const names: string[] = [];
     let cursor: string | undefined;
     do {
-      const page = await storage(() => this.options.bucket.list({ prefix: "models/", delimiter: "/", cursor }));
+      const page = await this.storage("list models/", () => this.options.bucket.list({ prefix: "models/", delimiter: "/", cursor }));
       for (const p of page.delimitedPrefixes) names.push(p.slice("models/".length, -1));
       cursor = page.truncated ? page.cursor : undefined;
     } while (cursor);
@@ -96,72 +117,137 @@ export class ModelRegistry {
     for (const name of names.sort()) {
       if (!NAME.test(name)) continue;
       let version: string;
+      let pinned: boolean;
       try {
-        ({ version } = await this.resolve(name));
+        ({ version, pinned } = await this.resolve(name));
       } catch (e) {
         if (e instanceof ServiceError && e.code === "model_not_found") continue; // no current version yet
         throw e;
       }
-      infos.push(modelInfo(name, version, await this.manifest(name, version)));
+      infos.push(modelInfo(name, version, await this.manifest(name, version, pinned)));
     }
     return infos;
   }
 
-  private async resolve(spec: string): Promise<{ name: string; version: string }> {
+  /** `pinned`: the request named the version (name@version) rather than following `current`. */
+  private async resolve(spec: string): Promise<{ name: string; version: string; pinned: boolean }> {
     const [name, pinned, ...rest] = spec.split("@");
     if (!NAME.test(name) || rest.length > 0 || (pinned !== undefined && !NAME.test(pinned))) {
       throw new ServiceError("model_not_found", `model "${spec}": expected "name" or "name@version" (letters, digits, . _ -)`);
     }
-    if (pinned !== undefined) return { name, version: pinned };
+    if (pinned !== undefined) return { name, version: pinned, pinned: true };
     const cached = this.pointers.get(name);
-    if (cached && Date.now() - cached.at < this.options.pointerTtlMs) return { name, version: cached.version };
-    const obj = await storage(() => this.options.bucket.get(`models/${name}/current`));
-    if (!obj) throw new ServiceError("model_not_found", `model "${name}" does not exist`);
-    const version = (await obj.text()).trim();
-    if (!NAME.test(version)) throw new ServiceError("weights_unavailable", `models/${name}/current holds "${version.slice(0, 40)}", not a version`);
+    if (cached && Date.now() - cached.at < this.options.pointerTtlMs) return { name, version: cached.version, pinned: false };
+    const bytes = await this.readObject(`models/${name}/current`);
+    if (!bytes) throw new ServiceError("model_not_found", `model "${name}" does not exist`);
+    const version = new TextDecoder().decode(bytes).trim();
+    if (!NAME.test(version)) {
+      throw unavailable(name, new PackageError("bad_package", `models/${name}/current holds "${version.slice(0, 40)}", not a version`));
+    }
     this.pointers.set(name, { version, at: Date.now() });
-    return { name, version };
+    return { name, version, pinned: false };
   }
 
-  private manifest(name: string, version: string): Promise<Manifest> {
+  /**
+   * A version's manifest. Missing: the version does not exist when the request pinned it (404), but the
+   * store is inconsistent when `current` points at it (503: writers put the manifest before the pointer).
+   */
+  private manifest(name: string, version: string, pinned: boolean): Promise<Manifest> {
     const id = `${name}@${version}`;
     let m = this.manifests.get(id);
     if (!m) {
-      m = (async () => {
-        const obj = await storage(() => this.options.bucket.get(`models/${name}/${version}/manifest.json`));
-        if (!obj) throw new ServiceError("model_not_found", `model "${name}" has no version "${version}"`);
-        return parseManifest(new Uint8Array(await obj.arrayBuffer()));
+      const loading = (async () => {
+        const bytes = await this.readObject(`models/${name}/${version}/manifest.json`);
+        if (!bytes) {
+          if (pinned) throw new ServiceError("model_not_found", `model "${name}" has no version "${version}"`);
+          throw unavailable(id, new PackageError("io", `models/${name}/current names ${version}, whose manifest.json is missing`));
+        }
+        try {
+          return parseManifest(bytes);
+        } catch (e) {
+          throw unavailable(id, e);
+        }
       })();
-      this.manifests.set(id, m);
-      m.catch(() => this.manifests.delete(id));
+      m = loading;
+      this.manifests.set(id, loading);
+      loading.catch(() => {
+        if (this.manifests.get(id) === loading) this.manifests.delete(id);
+      });
     }
     return m;
   }
 
-  private async load(name: string, version: string): Promise<LoadedModel> {
+  private async load(name: string, version: string, pinned: boolean): Promise<LoadedModel> {
     const o = this.options;
+    const id = `${name}@${version}`;
     const prefix = `models/${name}/${version}`;
-    const manifest = await this.manifest(name, version);
-    const head = await storage(() => o.bucket.head(`${prefix}/weights.bin`));
-    if (!head) throw new ServiceError("weights_unavailable", `${prefix}/weights.bin is missing`);
-    const source = new ObservedSource(new LimitedSource(new R2Source(o.bucket, `${prefix}/weights.bin`, { size: head.size, etag: head.etag }), o.maxReads));
+    const manifest = await this.manifest(name, version, pinned);
+    const head = await this.storage(`head ${prefix}/weights.bin`, () => o.bucket.head(`${prefix}/weights.bin`));
+    if (!head) throw unavailable(id, new PackageError("io", `${prefix}/weights.bin is missing`));
+    const timed = new TimeoutSource(new R2Source(o.bucket, `${prefix}/weights.bin`, { size: head.size, etag: head.etag }), this.timeoutMs);
+    const limiter = new LimitedSource(timed, o.maxReads);
+    const source = new ObservedSource(limiter);
+    let tokenizer: Uint8Array | undefined;
     const pkg = await WeightPackage.open({
       manifest: JSON.stringify(manifest),
       tokenizer: async () => {
-        const t = await storage(() => o.bucket.get(`${prefix}/tokenizer.json`));
+        if (tokenizer) return tokenizer;
+        const t = await this.readObject(`${prefix}/tokenizer.json`);
         if (!t) throw new PackageError("io", `${prefix}/tokenizer.json is missing`);
-        return new Uint8Array(await t.arrayBuffer());
+        return t;
       },
       weights: source,
       maxGap: o.maxGap,
     });
+    // verified here with one re-read on a hash mismatch, like every other piece; Engine.create checks it again
+    tokenizer = await withOneRetry(() => pkg.readTokenizer());
     const kernel = createKernel(kernelModule);
     const region = kernel.alloc(o.cacheBytes, 64);
     const cache = new BlockCache({ base: region, bytes: o.cacheBytes, write: (at, data) => kernel.u8(at, data.length).set(data) });
     const weights = await loadStreamedWeights(pkg, kernel, cache, { keyPrefix: `${name}@${version}`, wholeLayerBytes: o.wholeLayerBytes });
     const engine = await Engine.create(pkg, kernel, { weights });
-    return { info: modelInfo(name, version, manifest), engine, pkg, cache, source, lock: new Lock() };
+    return { info: modelInfo(name, version, manifest), engine, pkg, cache, source, limiter, lock: new Lock() };
   }
+
+  private get timeoutMs(): number {
+    return this.options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
+  }
+
+  /** A storage call under the read timeout; a throw or a timeout becomes weights_unavailable. */
+  private storage<T>(what: string, call: () => Promise<T>): Promise<T> {
+    return storage(() => withTimeout(call(), this.timeoutMs, what));
+  }
+
+  /**
+   * A whole small object (pointer, manifest, tokenizer), body included, under one timeout; null when it does
+   * not exist. A body shorter than the object's size is a short read (PackageError "io"), not a corrupt file.
+   */
+  private readObject(key: string): Promise<Uint8Array | null> {
+    return this.storage(`get ${key}`, async () => {
+      const obj = await this.options.bucket.get(key);
+      if (!obj) return null;
+      const bytes = new Uint8Array(await obj.arrayBuffer());
+      if (bytes.length !== obj.size) throw new PackageError("io", `${key}: got ${bytes.length} of ${obj.size} bytes`);
+      return bytes;
+    });
+  }
+}
+
+export const DEFAULT_READ_TIMEOUT_MS = 10_000;
+
+/** Reads once more when the bytes fail their sha256 (a transient corruption), then gives up. */
+async function withOneRetry<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (e) {
+    if (!(e instanceof IntegrityError)) throw e;
+    return read();
+  }
+}
+
+/** weights_unavailable with a message safe for clients; the details stay in `cause` (logged, never sent). */
+function unavailable(model: string, cause: unknown): ServiceError {
+  return new ServiceError("weights_unavailable", `the weights of model "${model}" could not be read; try again later`, { cause });
 }
 
 export function modelInfo(name: string, version: string, m: Manifest): ModelInfo {
@@ -188,13 +274,13 @@ export function modelInfo(name: string, version: string, m: Manifest): ModelInfo
   };
 }
 
-/** R2 calls that throw (network, timeouts) become weights_unavailable. */
+/** R2 calls that throw (network, timeouts, short bodies) become weights_unavailable. */
 async function storage<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (e) {
-    if (e instanceof ServiceError || e instanceof PackageError || e instanceof ModelError) throw e;
-    throw new ServiceError("weights_unavailable", "the weight store could not be read", { cause: e });
+    if (e instanceof ServiceError || e instanceof ModelError) throw e;
+    throw new ServiceError("weights_unavailable", "the weight store could not be read; try again later", { cause: e });
   }
 }
 
