@@ -56,6 +56,12 @@ class StreamedEmbeddings implements EmbeddingStore {
   private readonly dense: DenseTensors;
   private readonly scales: Float32Array;
   private readonly prefix: string;
+  /**
+   * Kernel memory for the tied decoder (MLM packages), reserved here, at load, and filled at first use.
+   * It cannot be allocated at first use: that happens inside a run, whose arena mark would free it when
+   * the run ends, and the next run's scratch would overwrite the table.
+   */
+  private readonly decoderBase: number;
 
   constructor(pkg: WeightPackage, kernel: Kernel, cache: BlockCache, dense: DenseTensors, scales: Float32Array, prefix: string) {
     this.pkg = pkg;
@@ -65,6 +71,8 @@ class StreamedEmbeddings implements EmbeddingStore {
     this.scales = scales;
     this.prefix = prefix;
     this.dtype = pkg.embeddings.dtype;
+    const e = pkg.embeddings;
+    this.decoderBase = pkg.config.kind === "mlm" ? kernel.alloc(e.rows * e.cols * (e.dtype === "q8" ? 1 : 4), 64) : 0;
   }
 
   private key(block: number): string {
@@ -113,7 +121,7 @@ class StreamedEmbeddings implements EmbeddingStore {
     return this.scales[id];
   }
 
-  /** The whole table in its own allocation (not the cache): fill-mask needs every row at once. */
+  /** The whole table in its own (load-time) allocation, not the cache: fill-mask needs every row at once. */
   decoder(): Promise<DenseMatrix> {
     this.decoderMatrix ??= this.loadDecoder().catch((e) => {
       this.decoderMatrix = undefined;
@@ -125,7 +133,8 @@ class StreamedEmbeddings implements EmbeddingStore {
   private async loadDecoder(): Promise<DenseMatrix> {
     const e = this.pkg.embeddings;
     const width = e.cols * (e.dtype === "q8" ? 1 : 4);
-    const base = this.kernel.alloc(e.rows * width, 64);
+    const base = this.decoderBase;
+    if (base === 0) throw new Error("embeddings: the decoder is only kept for MLM packages");
     const all = e.blocks.map((_, i) => i);
     for (let i = 0; i < all.length; i += 64) {
       const read = await withOneRetry(() => this.pkg.readEmbeddingBlocks(all.slice(i, i + 64), Infinity));
