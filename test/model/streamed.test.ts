@@ -72,3 +72,75 @@ describe("streamed weights", () => {
     expect(layerReads).toBe(pkg.config.numLayers);
   });
 });
+
+describe("streamed stores under concurrent use", () => {
+  async function stores(wholeLayerBytes = 0) {
+    const built = await buildFixturePackage("trees", "q8", { tileDepth: 2, rowsPerBlock: 16 });
+    const pkg = await WeightPackage.open({ manifest: built.manifest, tokenizer: async () => built.tokenizer, weights: new MemorySource(built.weights) });
+    const kernel = newKernel();
+    const bytes = 4 << 20;
+    const cache = new BlockCache({ base: kernel.alloc(bytes, 64), bytes, write: (at, data) => kernel.u8(at, data.length).set(data) });
+    const weights = await loadStreamedWeights(pkg, kernel, cache, { keyPrefix: "trees", wholeLayerBytes });
+    pkg.resetStats();
+    const table = (layer: number, tree: number) => kernel.u32(weights.fff.table(layer, tree), pkg.fff.nodesPerTree);
+    return { pkg, weights, table };
+  }
+
+  it("two concurrent ensure() of the same tiles cause one read", async () => {
+    const { pkg, weights, table } = await stores();
+    const nodes = [0, 2, 6, 13, 28];
+    await Promise.all([weights.fff.ensure(1, 0, nodes), weights.fff.ensure(1, 0, nodes)]);
+    const plan = pkg.planFff(1, 0, nodes);
+    expect(pkg.stats.reads).toBe(plan.ranges.length);
+    expect(pkg.stats.bytes).toBe(plan.bytes);
+    for (const n of nodes) expect(table(1, 0)[n]).not.toBe(0);
+    weights.fff.release(1);
+  });
+
+  it("overlapping concurrent ensure() calls read the shared tile once", async () => {
+    const { pkg, weights } = await stores();
+    // tier-1 tiles rooted at 3, 4, 5 (tileDepth 2): {3, 4} and {4, 5} share tile 4
+    await Promise.all([weights.fff.ensure(0, 1, [3, 4]), weights.fff.ensure(0, 1, [4, 5])]);
+    expect(pkg.stats.bytes).toBe(pkg.planFff(0, 1, [3, 4, 5]).bytes);
+    weights.fff.release(0);
+  });
+
+  it("two concurrent ensure() on a small layer read it whole once", async () => {
+    const { pkg, weights } = await stores(1 << 20);
+    await Promise.all([weights.fff.ensure(2, 0, [0]), weights.fff.ensure(2, 1, [0, 1])]);
+    expect(pkg.stats.reads).toBe(1);
+    expect(pkg.stats.bytes).toBe(pkg.fffSegments[2].length);
+    weights.fff.release(2);
+  });
+
+  it("two concurrent prepare() of the same ids cause one read per block range", async () => {
+    const { pkg, weights } = await stores();
+    const ids = [1, 2, 40, 41, 300];
+    await Promise.all([weights.embeddings.prepare(ids), weights.embeddings.prepare(ids)]);
+    const plan = pkg.planEmbeddings(ids);
+    expect(pkg.stats.reads).toBe(plan.ranges.length);
+    expect(pkg.stats.bytes).toBe(plan.bytes);
+    weights.embeddings.release();
+  });
+
+  it("a failed load caches nothing: the next ensure() reads again and succeeds", async () => {
+    const built = await buildFixturePackage("trees", "q8", { tileDepth: 2, rowsPerBlock: 16 });
+    let fail = true;
+    const inner = new MemorySource(built.weights);
+    const source = { name: "flaky", size: inner.size, read: async (o: number, l: number) => (fail ? Promise.reject(new Error("down")) : inner.read(o, l)) };
+    const pkg = await WeightPackage.open({ manifest: built.manifest, tokenizer: async () => built.tokenizer, weights: source });
+    const kernel = newKernel();
+    const bytes = 1 << 20;
+    const cache = new BlockCache({ base: kernel.alloc(bytes, 64), bytes, write: (at, data) => kernel.u8(at, data.length).set(data) });
+    fail = false;
+    const weights = await loadStreamedWeights(pkg, kernel, cache, { keyPrefix: "t", wholeLayerBytes: 0 });
+    fail = true;
+    await expect(weights.fff.ensure(0, 0, [0, 1])).rejects.toThrow("down");
+    weights.fff.release(0);
+    expect(cache.stats.entries).toBe(0);
+    fail = false;
+    await weights.fff.ensure(0, 0, [0, 1]);
+    expect(kernel.u32(weights.fff.table(0, 0), pkg.fff.nodesPerTree)[1]).not.toBe(0);
+    weights.fff.release(0);
+  });
+});

@@ -6,14 +6,13 @@
  */
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { createApp } from "../../src/app.ts";
 import { Engine } from "../../src/model/engine.ts";
-import { WorkerInferenceService } from "../../src/service/inference.ts";
-import { ModelRegistry, type RegistryOptions } from "../../src/service/registry.ts";
+import type { RegistryOptions } from "../../src/service/registry.ts";
 import type { WeightPackage } from "../../src/weights/index.ts";
-import { FaultyBucket, type FaultRule, gate } from "../helpers/faulty-bucket.ts";
+import { type FaultRule, gate } from "../helpers/faulty-bucket.ts";
 import { newKernel } from "../helpers/packages.ts";
 import { TINY_CLASSIFIER, putPackage, synthPackage } from "../helpers/r2.ts";
+import { testService } from "../helpers/service.ts";
 
 const NAME = "faults";
 const WEIGHTS = `models/${NAME}/v1/weights.bin`;
@@ -45,30 +44,9 @@ beforeEach(() => {
 afterEach(() => vi.restoreAllMocks());
 
 function setup(overrides: Partial<RegistryOptions> = {}) {
-  const faulty = new FaultyBucket(env.WEIGHTS);
-  const registry = new ModelRegistry({
-    bucket: faulty.bucket,
-    defaultModel: NAME,
-    cacheBytes: 4 << 20,
-    maxReads: 6,
-    maxGap: 0,
-    wholeLayerBytes: 0, // tiles on demand, so a fault can hit one tile
-    pointerTtlMs: 60_000,
-    maxLoaded: 2,
-    readTimeoutMs: TIMEOUT_MS,
-    ...overrides,
-  });
-  const service = new WorkerInferenceService(registry);
-  const app = createApp({ service: () => service });
-  const classify = async (body: Record<string, unknown> = { text: TEXT }) => {
-    const res = await app.request("/v1/classify", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }, env);
-    return { res, body: (await res.json()) as any };
-  };
-  const models = async () => {
-    const res = await app.request("/v1/models", {}, env);
-    return { res, body: (await res.json()) as any };
-  };
-  return { faulty, registry, classify, models };
+  // tiles on demand (wholeLayerBytes 0), so that a fault can hit one tile
+  const { faulty, registry, post, get } = testService(NAME, { readTimeoutMs: TIMEOUT_MS, ...overrides });
+  return { faulty, registry, classify: (body: Record<string, unknown> = { text: TEXT }) => post("/v1/classify", body), models: () => get("/v1/models") };
 }
 
 /** Nothing internal in a problem body: no keys, offsets, hashes, stack frames or the injected message. */
