@@ -137,7 +137,8 @@ class StreamedEmbeddings implements EmbeddingStore {
     if (base === 0) throw new Error("embeddings: the decoder is only kept for MLM packages");
     const all = e.blocks.map((_, i) => i);
     for (let i = 0; i < all.length; i += 64) {
-      const read = await withOneRetry(() => this.pkg.readEmbeddingBlocks(all.slice(i, i + 64), Infinity));
+      // a bulk scan: straight from the source (one Cache API call per block would cost more than it saves)
+      const read = await withOneRetry(() => this.pkg.readEmbeddingBlocks(all.slice(i, i + 64), Infinity, { secondLevel: false }));
       for (const [block, bytes] of read) {
         const first = block * e.rowsPerBlock;
         const rows = Math.min(e.rowsPerBlock, e.rows - first);

@@ -3,6 +3,10 @@
  * one range callback (WeightSource) and is verified against the manifest's sha256 before it is returned.
  * Nothing unverified escapes: a mismatch throws IntegrityError naming the segment, block or tile.
  *
+ * An optional second level (`pieces`, e.g. the Workers Cache API) is asked for each piece before the
+ * source. Its bytes are verified against the manifest like the source's; a piece that fails is counted
+ * and read from the source instead (it never fails a read), and only verified pieces are offered back.
+ *
  * The layout summary is at the top of format.ts; the byte-level spec is docs/format.md.
  */
 import { PackageError } from "./errors.ts";
@@ -10,7 +14,7 @@ import { type Dtype, type FffGeometry, type TileRef, type WeightsHeader, decodeH
 import { type PackageLayout, planLayout } from "./layout.ts";
 import { type DenseSegment, type EmbeddingsSegment, type FffSegment, type Manifest, type PackageConfig, type TensorEntry, parseManifest } from "./manifest.ts";
 import { type EmbeddingReadPlan, type FffReadPlan, type PlannedBlock, type PlannedTile, type CoalescedRange, embeddingBlockOf, planBlockReads, planEmbeddingReads, planFffReads, planTileReads } from "./planner.ts";
-import { verifySha256 } from "./sha256.ts";
+import { sha256Hex, verifySha256 } from "./sha256.ts";
 import type { WeightSource } from "./source.ts";
 
 export interface OpenOptions {
@@ -21,6 +25,41 @@ export interface OpenOptions {
   weights: WeightSource;
   /** Default for coalescing: read through gaps of up to this many bytes (default 0: only touching pieces). */
   maxGap?: number;
+  /** A second level asked before `weights` for each piece (dense, embedding block, tile, whole small layer). */
+  pieces?: PieceCache;
+}
+
+/** One verifiable piece of weights.bin, as a second-level cache sees it. */
+export interface PieceRef {
+  kind: "dense" | "embeddings" | "tile" | "layer";
+  /** Unique inside the package: `dense`, `emb/<block>`, `fff/<layer>/<tree>/<tile>`, `fff/<layer>`. */
+  name: string;
+  /** The manifest's sha256 of the piece; for a whole layer, sha256 of its tiles' hashes joined in file order. */
+  sha256: string;
+  bytes: number;
+}
+
+/**
+ * A second-level store of verified pieces (the Worker's Cache API). Neither method may throw or reject:
+ * a failure is a miss. What `get` returns is verified by the package before anything uses it.
+ */
+export interface PieceCache {
+  get(piece: PieceRef): Promise<Uint8Array | undefined>;
+  /** Offers bytes that passed verification; the store may keep them or not. */
+  put(piece: PieceRef, bytes: Uint8Array): void;
+}
+
+export interface PieceStats {
+  /** Pieces served by the second level (verified). */
+  hits: number;
+  bytes: number;
+  /** Pieces the second level returned that failed verification (read from the source instead). */
+  rejected: number;
+}
+
+/** Per read call: skip the second level (e.g. a bulk scan, or verifyAll checking the source itself). */
+export interface ReadOptions {
+  secondLevel?: boolean;
 }
 
 export interface ReadStats {
@@ -67,6 +106,9 @@ export class WeightPackage {
   readonly maxGap: number;
   private readonly loadTokenizer: () => Promise<Uint8Array>;
   private readonly counters: ReadStats = { reads: 0, bytes: 0, verified: 0 };
+  private readonly pieces: PieceCache | undefined;
+  private readonly pieceCounters: PieceStats = { hits: 0, bytes: 0, rejected: 0 };
+  private readonly layerDigests = new Map<number, Promise<string>>();
 
   private constructor(manifest: Manifest, o: OpenOptions) {
     this.manifest = manifest;
@@ -81,6 +123,7 @@ export class WeightPackage {
     this.weights = o.weights;
     this.maxGap = o.maxGap ?? 0;
     this.loadTokenizer = o.tokenizer;
+    this.pieces = o.pieces;
   }
 
   static async open(o: OpenOptions): Promise<WeightPackage> {
@@ -98,8 +141,79 @@ export class WeightPackage {
     return { ...this.counters };
   }
 
+  /** Second-level counters since open (or the last resetStats()). */
+  get pieceStats(): PieceStats {
+    return { ...this.pieceCounters };
+  }
+
   resetStats(): void {
     this.counters.reads = this.counters.bytes = this.counters.verified = 0;
+    this.pieceCounters.hits = this.pieceCounters.bytes = this.pieceCounters.rejected = 0;
+  }
+
+  /**
+   * The verified second-level bytes of each item the second level holds; the rest are `misses`, to read
+   * from the source. A piece of the wrong size or hash is counted as rejected and treated as a miss.
+   */
+  private async fromSecondLevel<T>(items: T[], ref: (item: T) => PieceRef, check: (item: T, bytes: Uint8Array) => Promise<void>, o: ReadOptions): Promise<{ hits: Map<T, Uint8Array>; misses: T[] }> {
+    const hits = new Map<T, Uint8Array>();
+    const l2 = this.pieces;
+    if (!l2 || o.secondLevel === false || items.length === 0) return { hits, misses: items };
+    await Promise.all(
+      items.map(async (item) => {
+        const r = ref(item);
+        let bytes: Uint8Array | undefined;
+        try {
+          bytes = await l2.get(r);
+        } catch {
+          bytes = undefined; // a second level must not fail a read
+        }
+        if (!bytes) return;
+        try {
+          if (bytes.length !== r.bytes) throw new PackageError("integrity", `${r.name}: ${bytes.length} bytes, expected ${r.bytes}`);
+          await check(item, bytes);
+        } catch {
+          this.pieceCounters.rejected++;
+          return;
+        }
+        this.pieceCounters.hits++;
+        this.pieceCounters.bytes += bytes.length;
+        hits.set(item, bytes);
+      }),
+    );
+    return { hits, misses: items.filter((item) => !hits.has(item)) };
+  }
+
+  /** Offers verified bytes to the second level; its failures are its own. */
+  private offer(r: PieceRef, bytes: Uint8Array, o: ReadOptions): void {
+    if (!this.pieces || o.secondLevel === false) return;
+    try {
+      this.pieces.put(r, bytes);
+    } catch {
+      // ignored: the second level is an optimisation
+    }
+  }
+
+  private denseRef(): PieceRef {
+    return { kind: "dense", name: "dense", sha256: this.dense.sha256, bytes: this.dense.length };
+  }
+
+  private blockRef(b: PlannedBlock): PieceRef {
+    return { kind: "embeddings", name: `emb/${b.block}`, sha256: this.embeddings.blocks[b.block], bytes: b.length };
+  }
+
+  private tileRef(layer: number, tree: number, p: PlannedTile): PieceRef {
+    return { kind: "tile", name: `fff/${layer}/${tree}/${p.tile.id}`, sha256: this.fffSegment(layer).tiles[tree][p.tile.id], bytes: p.length };
+  }
+
+  private async layerRef(layer: number): Promise<PieceRef> {
+    const seg = this.fffSegment(layer);
+    let digest = this.layerDigests.get(layer);
+    if (!digest) {
+      digest = sha256Hex(new TextEncoder().encode(seg.tiles.flat().join("")));
+      this.layerDigests.set(layer, digest);
+    }
+    return { kind: "layer", name: `fff/${layer}`, sha256: await digest, bytes: seg.length };
   }
 
   private async read(offset: number, length: number): Promise<Uint8Array> {
@@ -138,9 +252,14 @@ export class WeightPackage {
   }
 
   /** The whole dense segment, verified. Tensor offsets in denseTensors are relative to it. */
-  async readDense(): Promise<Uint8Array> {
+  async readDense(o: ReadOptions = {}): Promise<Uint8Array> {
+    const ref = this.denseRef();
+    const { hits } = await this.fromSecondLevel([ref], (r) => r, (_, bytes) => this.verify("dense", bytes, this.dense.sha256), o);
+    const cached = hits.get(ref);
+    if (cached) return cached;
     const bytes = await this.read(this.dense.offset, this.dense.length);
     await this.verify("dense", bytes, this.dense.sha256);
+    this.offer(ref, bytes, o);
     return bytes;
   }
 
@@ -174,11 +293,16 @@ export class WeightPackage {
   }
 
   /** Reads embedding blocks (adjacent ones in one range), each verified; block index → its rows. */
-  async readEmbeddingBlocks(blocks: Iterable<number>, maxGap = this.maxGap): Promise<Map<number, Uint8Array>> {
-    const plan = planBlockReads(this.embeddings, blocks, maxGap);
+  async readEmbeddingBlocks(blocks: Iterable<number>, maxGap = this.maxGap, o: ReadOptions = {}): Promise<Map<number, Uint8Array>> {
+    const check = (b: PlannedBlock, bytes: Uint8Array) => this.verify(`embeddings block ${b.block} (rows ${b.firstRow}…${b.firstRow + b.rows - 1})`, bytes, this.embeddings.blocks[b.block]);
+    const wanted = planBlockReads(this.embeddings, blocks, maxGap).blocks;
+    const { hits, misses } = await this.fromSecondLevel(wanted, (b) => this.blockRef(b), check, o);
     const out = new Map<number, Uint8Array>();
+    for (const [b, bytes] of hits) out.set(b.block, bytes);
+    const plan = planBlockReads(this.embeddings, misses.map((b) => b.block), maxGap);
     await this.readRanges(plan.ranges, async (b: PlannedBlock, bytes) => {
-      await this.verify(`embeddings block ${b.block} (rows ${b.firstRow}…${b.firstRow + b.rows - 1})`, bytes, this.embeddings.blocks[b.block]);
+      await check(b, bytes);
+      this.offer(this.blockRef(b), bytes, o);
       out.set(b.block, bytes);
     });
     return out;
@@ -213,29 +337,43 @@ export class WeightPackage {
   }
 
   /** Reads tiles of one tree (touching ones in one range), each verified; tile id → tile. */
-  async readFffTiles(layer: number, tree: number, tiles: Iterable<number>, maxGap = this.maxGap): Promise<Map<number, FffTile>> {
+  async readFffTiles(layer: number, tree: number, tiles: Iterable<number>, maxGap = this.maxGap, o: ReadOptions = {}): Promise<Map<number, FffTile>> {
     const seg = this.fffSegment(layer);
-    const plan = planTileReads(this.fff, seg.offset, layer, tree, tiles, maxGap);
+    const check = (p: PlannedTile, bytes: Uint8Array) => this.verify(`fff.${layer} tree ${tree} tile ${p.tile.id}`, bytes, seg.tiles[tree][p.tile.id]);
+    const wanted = planTileReads(this.fff, seg.offset, layer, tree, tiles, maxGap).tiles;
+    const { hits, misses } = await this.fromSecondLevel(wanted, (p) => this.tileRef(layer, tree, p), check, o);
     const out = new Map<number, FffTile>();
+    for (const [p, bytes] of hits) out.set(p.tile.id, { layer, tree, tile: p.tile, bytes });
+    const plan = planTileReads(this.fff, seg.offset, layer, tree, misses.map((p) => p.tile.id), maxGap);
     await this.readRanges(plan.ranges, async (p: PlannedTile, bytes) => {
-      await this.verify(`fff.${layer} tree ${tree} tile ${p.tile.id}`, bytes, seg.tiles[tree][p.tile.id]);
+      await check(p, bytes);
+      this.offer(this.tileRef(layer, tree, p), bytes, o);
       out.set(p.tile.id, { layer, tree, tile: p.tile, bytes });
     });
     return out;
   }
 
   /** The whole fff.<layer> segment in one read, every tile verified. */
-  async readFffLayer(layer: number): Promise<Uint8Array> {
+  async readFffLayer(layer: number, o: ReadOptions = {}): Promise<Uint8Array> {
     const seg = this.fffSegment(layer);
-    const bytes = await this.read(seg.offset, seg.length);
-    const checks: Promise<void>[] = [];
-    for (let t = 0; t < this.fff.trees; t++) {
-      for (let id = 0; id < this.fff.tilesPerTree; id++) {
-        const p = planTileReads(this.fff, 0, layer, t, [id]).tiles[0];
-        checks.push(this.verify(`fff.${layer} tree ${t} tile ${id}`, bytes.subarray(p.offset, p.offset + p.length), seg.tiles[t][id]));
+    const check = async (bytes: Uint8Array) => {
+      const checks: Promise<void>[] = [];
+      for (let t = 0; t < this.fff.trees; t++) {
+        for (let id = 0; id < this.fff.tilesPerTree; id++) {
+          const p = planTileReads(this.fff, 0, layer, t, [id]).tiles[0];
+          checks.push(this.verify(`fff.${layer} tree ${t} tile ${id}`, bytes.subarray(p.offset, p.offset + p.length), seg.tiles[t][id]));
+        }
       }
+      await Promise.all(checks);
+    };
+    const ref = this.pieces && o.secondLevel !== false ? await this.layerRef(layer) : undefined;
+    if (ref) {
+      const cached = (await this.fromSecondLevel([ref], (r) => r, (_, bytes) => check(bytes), o)).hits.get(ref);
+      if (cached) return cached;
     }
-    await Promise.all(checks);
+    const bytes = await this.read(seg.offset, seg.length);
+    await check(bytes);
+    if (ref) this.offer(ref, bytes, o);
     return bytes;
   }
 
@@ -255,15 +393,16 @@ export class WeightPackage {
   /** sha256 of the whole weights.bin is not in the manifest (crypto.subtle has no streaming digest); this checks every piece. */
   async verifyAll(onProgress?: (what: string) => void): Promise<{ pieces: number }> {
     const before = this.counters.verified;
+    const source = { secondLevel: false }; // checks the source itself
     await this.readHeader();
     await this.readTokenizer();
-    await this.readDense();
+    await this.readDense(source);
     onProgress?.("dense");
     const blocks = this.embeddings.blocks.map((_, i) => i);
-    for (let i = 0; i < blocks.length; i += 64) await this.readEmbeddingBlocks(blocks.slice(i, i + 64), Infinity);
+    for (let i = 0; i < blocks.length; i += 64) await this.readEmbeddingBlocks(blocks.slice(i, i + 64), Infinity, source);
     onProgress?.("embeddings");
     for (let l = 0; l < this.fffSegments.length; l++) {
-      await this.readFffLayer(l);
+      await this.readFffLayer(l, source);
       onProgress?.(`fff.${l}`);
     }
     return { pieces: this.counters.verified - before };
