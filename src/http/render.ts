@@ -13,6 +13,7 @@ export const renderUsage = (u: Usage): UsageBody => ({
   r2_reads: u.r2Reads,
   bytes_fetched: u.bytesFetched,
   cache_hits: u.cacheHits,
+  ...(u.cacheApiHits === undefined ? {} : { cache_api_hits: u.cacheApiHits }),
 });
 
 export const renderModel = (m: ModelInfo): ModelBody => ({

@@ -74,6 +74,7 @@ export const Usage = z
     r2_reads: Count.openapi({ description: "Ranged reads from R2." }),
     bytes_fetched: Count.openapi({ description: "Bytes read from R2." }),
     cache_hits: Count.openapi({ description: "Weight blocks served from the isolate or Cache API instead of R2." }),
+    cache_api_hits: Count.optional().openapi({ description: "Of cache_hits, the pieces the Cache API (second level) served." }),
   })
   .openapi("Usage");
 

@@ -111,11 +111,14 @@ async function run(model: LoadedModel, timer: PhaseTimer | undefined, request: R
   return model.lock.run(async () => {
     const reads = model.pkg.stats;
     const hits = model.cache.stats.hits;
+    const l2 = model.pkg.pieceStats.hits;
     model.source.observer = timer && { start: () => timer.start("fetch"), end: () => timer.end("fetch") };
+    model.pieces?.beginRun();
     timer?.start("compute");
     try {
       const result = await model.engine.run(request);
       const after = model.pkg.stats;
+      const l2Hits = model.pkg.pieceStats.hits - l2;
       const c = model.engine.config;
       const tokens = request.sequences.reduce((n, s) => n + s.ids.length, 0);
       const perToken = c.numLayers * model.info.neurons.perTokenPerLayer;
@@ -127,12 +130,16 @@ async function run(model: LoadedModel, timer: PhaseTimer | undefined, request: R
           neuronsAvailable: tokens * c.numLayers * model.info.neurons.perLayer,
           r2Reads: after.reads - reads.reads,
           bytesFetched: after.bytes - reads.bytes,
-          cacheHits: model.cache.stats.hits - hits,
+          // L1 (block cache) hits plus pieces the Cache API served
+          cacheHits: model.cache.stats.hits - hits + l2Hits,
+          cacheApiHits: l2Hits,
         },
       };
     } finally {
       timer?.end("compute");
       model.source.observer = undefined;
+      // the puts of this run finish inside it (no waitUntil here); each is bounded by the Cache API timeout
+      await model.pieces?.drain();
     }
   });
 }

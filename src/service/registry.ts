@@ -30,6 +30,7 @@ import {
   parseManifest,
   withTimeout,
 } from "../weights/index.ts";
+import { type CacheApiOptions, CacheApiPieces } from "./cache-api.ts";
 import { type ModelInfo, ServiceError } from "./types.ts";
 
 /** The part of the R2 binding the registry uses (tests wrap it to inject faults). */
@@ -56,6 +57,11 @@ export interface RegistryOptions {
    * body included; then the call counts as failed (503). Default 10 s.
    */
   readTimeoutMs?: number;
+  /**
+   * The Cache API as a second level under the block cache (src/service/cache-api.ts); absent or mode "off":
+   * none. Its call timeout is min(readTimeoutMs, 2 s).
+   */
+  cacheApi?: Omit<CacheApiOptions, "timeoutMs">;
 }
 
 export interface LoadedModel {
@@ -67,6 +73,8 @@ export interface LoadedModel {
   source: ObservedSource;
   /** The reads-in-flight limiter under it (tests check that no slot is left held). */
   limiter: LimitedSource;
+  /** The Cache API second level, when on. */
+  pieces: CacheApiPieces | undefined;
   /** Requests on one model take turns, so that their read counts can be told apart. */
   lock: Lock;
 }
@@ -188,6 +196,10 @@ export class ModelRegistry {
     const limiter = new LimitedSource(timed, o.maxReads);
     const source = new ObservedSource(limiter);
     let tokenizer: Uint8Array | undefined;
+    const pieces = o.cacheApi && o.cacheApi.mode !== "off"
+      ? new CacheApiPieces(`${id}#${head.etag}`, { ...o.cacheApi, timeoutMs: Math.min(this.timeoutMs, 2000) })
+      : undefined;
+    pieces?.beginRun();
     const pkg = await WeightPackage.open({
       manifest: JSON.stringify(manifest),
       tokenizer: async () => {
@@ -198,6 +210,7 @@ export class ModelRegistry {
       },
       weights: source,
       maxGap: o.maxGap,
+      pieces,
     });
     // verified here with one re-read on a hash mismatch, like every other piece; Engine.create checks it again
     tokenizer = await withOneRetry(() => pkg.readTokenizer());
@@ -206,7 +219,8 @@ export class ModelRegistry {
     const cache = new BlockCache({ base: region, bytes: o.cacheBytes, write: (at, data) => kernel.u8(at, data.length).set(data) });
     const weights = await loadStreamedWeights(pkg, kernel, cache, { keyPrefix: `${name}@${version}`, wholeLayerBytes: o.wholeLayerBytes });
     const engine = await Engine.create(pkg, kernel, { weights });
-    return { info: modelInfo(name, version, manifest), engine, pkg, cache, source, limiter, lock: new Lock() };
+    await pieces?.drain();
+    return { info: modelInfo(name, version, manifest), engine, pkg, cache, source, limiter, pieces, lock: new Lock() };
   }
 
   private get timeoutMs(): number {

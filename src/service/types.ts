@@ -38,7 +38,10 @@ export interface Usage {
   neuronsAvailable: number;
   r2Reads: number;
   bytesFetched: number;
+  /** Pieces served from the block cache (L1) or the Cache API (L2) instead of R2. */
   cacheHits: number;
+  /** Of those, pieces served by the Cache API (absent where there is none, e.g. test fakes). */
+  cacheApiHits?: number;
 }
 
 /** Spans reported in the Server-Timing header. The service calls these around its phases. */
