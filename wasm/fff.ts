@@ -34,7 +34,7 @@ export function fffScratchBytes(T: i32, H: i32, levels: i32): i32 {
   const Hp = alignUp(H, 8);
   const descend = 32 + 3 * alignUp(T * 4, 16) + T * Hp * 2;
   const pairs = (levels + 1) >> 1;
-  const accumulate = alignUp(T * levels * 4, 16) + alignUp(levels * 4, 16) + pairs * 16 + pairs * 8 + 16;
+  const accumulate = alignUp(T * levels * 4, 16) + alignUp(levels * 4, 16) + pairs * 16 + alignUp(pairs * 8, 16) + 32;
   return max<i32>(descend, accumulate);
 }
 
@@ -223,6 +223,7 @@ export function fffAccumulate(y: usize, T: i32, H: i32, levels: i32, table: usiz
   const pairs = (levels + 1) >> 1;
   const coef = cbuf + <usize>alignUp(levels * 4, 16);
   const ptrs = coef + (<usize>pairs << 4);
+  const tail = ptrs + (<usize>alignUp(pairs * 8, 16)); // 8 floats
   for (let t = 0; t < T; t++) {
     const yr = y + ((<usize>t * <usize>H) << 2);
     const base = <usize>(t * levels) << 2;
@@ -255,8 +256,8 @@ export function fffAccumulate(y: usize, T: i32, H: i32, levels: i32, table: usiz
     }
     const csv = f32x4.splat(cs);
     let p = 0;
-    for (; p + 3 <= pairs; p += 3) accPass(3, yr, H, coef + (<usize>p << 4), ptrs + (<usize>p << 3), csv);
-    for (; p < pairs; p++) accPass(1, yr, H, coef + (<usize>p << 4), ptrs + (<usize>p << 3), csv);
+    for (; p + 3 <= pairs; p += 3) accPass(3, yr, H, coef + (<usize>p << 4), ptrs + (<usize>p << 3), csv, tail);
+    for (; p < pairs; p++) accPass(1, yr, H, coef + (<usize>p << 4), ptrs + (<usize>p << 3), csv, tail);
   }
 }
 
@@ -286,6 +287,37 @@ export function fffAccumulate(y: usize, T: i32, H: i32, levels: i32, table: usiz
   return i32x4.dot_i16x8_s(v128.shuffle<i16>(va, vb, 4, 12, 5, 13, 6, 14, 7, 15), c);
 }
 
+/** One chunk of 8 outputs for N pairs: y[o..o+8) += cs·Σ pairs, widened rows at offset kk. */
+// @ts-ignore: decorator
+@inline function accChunk(N: i32, kk: usize, o: usize, a0: usize, b0: usize, a1: usize, b1: usize, a2: usize, b2: usize,
+  a3: usize, b3: usize, a4: usize, b4: usize, a5: usize, b5: usize,
+  c0: v128, c1: v128, c2: v128, c3: v128, c4: v128, c5: v128, csv: v128): void {
+  let va = v128.load8x8_s(a0 + kk), vb = v128.load8x8_s(b0 + kk);
+  let s0 = pairLo(va, vb, c0), s1 = pairHi(va, vb, c0);
+  if (N > 1) {
+    va = v128.load8x8_s(a1 + kk); vb = v128.load8x8_s(b1 + kk);
+    s0 = i32x4.add(s0, pairLo(va, vb, c1)); s1 = i32x4.add(s1, pairHi(va, vb, c1));
+  }
+  if (N > 2) {
+    va = v128.load8x8_s(a2 + kk); vb = v128.load8x8_s(b2 + kk);
+    s0 = i32x4.add(s0, pairLo(va, vb, c2)); s1 = i32x4.add(s1, pairHi(va, vb, c2));
+  }
+  if (N > 3) {
+    va = v128.load8x8_s(a3 + kk); vb = v128.load8x8_s(b3 + kk);
+    s0 = i32x4.add(s0, pairLo(va, vb, c3)); s1 = i32x4.add(s1, pairHi(va, vb, c3));
+  }
+  if (N > 4) {
+    va = v128.load8x8_s(a4 + kk); vb = v128.load8x8_s(b4 + kk);
+    s0 = i32x4.add(s0, pairLo(va, vb, c4)); s1 = i32x4.add(s1, pairHi(va, vb, c4));
+  }
+  if (N > 5) {
+    va = v128.load8x8_s(a5 + kk); vb = v128.load8x8_s(b5 + kk);
+    s0 = i32x4.add(s0, pairLo(va, vb, c5)); s1 = i32x4.add(s1, pairHi(va, vb, c5));
+  }
+  v128.store(o, f32x4.add(v128.load(o), f32x4.mul(f32x4.convert_i32x4_s(s0), csv)));
+  v128.store(o, f32x4.add(v128.load(o, 16), f32x4.mul(f32x4.convert_i32x4_s(s1), csv)), 16);
+}
+
 /**
  * One accumulation pass over N ≤ 6 level pairs (N is a compile-time constant after inlining):
  * y[k] += cs·Σ_p (qa_p·wa_p[k] + qb_p·wb_p[k]) for k < H, where coef[p] is the i32 splat of
@@ -295,7 +327,7 @@ export function fffAccumulate(y: usize, T: i32, H: i32, levels: i32, table: usiz
  * Used with N = 3 (measured best; 6 spills) and N = 1 for the rest.
  */
 // @ts-ignore: decorator
-@inline function accPass(N: i32, yr: usize, H: i32, coef: usize, ptrs: usize, csv: v128): void {
+@inline function accPass(N: i32, yr: usize, H: i32, coef: usize, ptrs: usize, csv: v128, tail: usize): void {
   const c0 = v128.load(coef);
   const c1 = N > 1 ? v128.load(coef, 16) : c0;
   const c2 = N > 2 ? v128.load(coef, 32) : c0;
@@ -308,41 +340,18 @@ export function fffAccumulate(y: usize, T: i32, H: i32, levels: i32, table: usiz
   const a3 = N > 3 ? <usize>load<u32>(ptrs, 24) : a0, b3 = N > 3 ? <usize>load<u32>(ptrs, 28) : a0;
   const a4 = N > 4 ? <usize>load<u32>(ptrs, 32) : a0, b4 = N > 4 ? <usize>load<u32>(ptrs, 36) : a0;
   const a5 = N > 5 ? <usize>load<u32>(ptrs, 40) : a0, b5 = N > 5 ? <usize>load<u32>(ptrs, 44) : a0;
-  let k = 0;
-  for (; k < H; k += 8) {
-    const kk = <usize>k;
-    let va = v128.load8x8_s(a0 + kk), vb = v128.load8x8_s(b0 + kk);
-    let s0 = pairLo(va, vb, c0), s1 = pairHi(va, vb, c0);
-    if (N > 1) {
-      va = v128.load8x8_s(a1 + kk); vb = v128.load8x8_s(b1 + kk);
-      s0 = i32x4.add(s0, pairLo(va, vb, c1)); s1 = i32x4.add(s1, pairHi(va, vb, c1));
-    }
-    if (N > 2) {
-      va = v128.load8x8_s(a2 + kk); vb = v128.load8x8_s(b2 + kk);
-      s0 = i32x4.add(s0, pairLo(va, vb, c2)); s1 = i32x4.add(s1, pairHi(va, vb, c2));
-    }
-    if (N > 3) {
-      va = v128.load8x8_s(a3 + kk); vb = v128.load8x8_s(b3 + kk);
-      s0 = i32x4.add(s0, pairLo(va, vb, c3)); s1 = i32x4.add(s1, pairHi(va, vb, c3));
-    }
-    if (N > 4) {
-      va = v128.load8x8_s(a4 + kk); vb = v128.load8x8_s(b4 + kk);
-      s0 = i32x4.add(s0, pairLo(va, vb, c4)); s1 = i32x4.add(s1, pairHi(va, vb, c4));
-    }
-    if (N > 5) {
-      va = v128.load8x8_s(a5 + kk); vb = v128.load8x8_s(b5 + kk);
-      s0 = i32x4.add(s0, pairLo(va, vb, c5)); s1 = i32x4.add(s1, pairHi(va, vb, c5));
-    }
-    const o = yr + (kk << 2);
-    const r = H - k;
-    const y0 = f32x4.mul(f32x4.convert_i32x4_s(s0), csv), y1 = f32x4.mul(f32x4.convert_i32x4_s(s1), csv);
-    if (r >= 8) {
-      v128.store(o, f32x4.add(v128.load(o), y0));
-      v128.store(o, f32x4.add(v128.load(o, 16), y1), 16);
-    } else {
-      const r0 = min<i32>(r, 4);
-      storePartialF32(o, f32x4.add(loadPartialF32(o, r0), y0), r0);
-      if (r > 4) storePartialF32(o + 16, f32x4.add(loadPartialF32(o + 16, r - 4), y1), r - 4);
-    }
+  const full = H & ~7;
+  for (let k = 0; k < full; k += 8) {
+    accChunk(N, <usize>k, yr + (<usize>k << 2), a0, b0, a1, b1, a2, b2, a3, b3, a4, b4, a5, b5, c0, c1, c2, c3, c4, c5, csv);
+  }
+  const r = H - full;
+  if (r) {
+    // last partial chunk: through an 8-float buffer so the loop body has no tail test
+    const o = yr + (<usize>full << 2);
+    v128.store(tail, f32x4.splat(0));
+    v128.store(tail, f32x4.splat(0), 16);
+    for (let i = 0; i < r; i++) store<f32>(tail + (<usize>i << 2), load<f32>(o + (<usize>i << 2)));
+    accChunk(N, <usize>full, tail, a0, b0, a1, b1, a2, b2, a3, b3, a4, b4, a5, b5, c0, c1, c2, c3, c4, c5, csv);
+    for (let i = 0; i < r; i++) store<f32>(o + (<usize>i << 2), load<f32>(tail + (<usize>i << 2)));
   }
 }
