@@ -12,7 +12,7 @@
  * Variants for the trade-off sweep: packages/ufb-1x11-long-td<d>-rpb<r>.
  *
  * Sections (all by default; name some to run only those):
- *   tiny     the default model (weights/<MODEL>/, wrangler.toml): cold classify, R2 operations (target ≤ 50)
+ *   tiny     the packages in weights/ (the default, wrangler.toml MODEL, first): cold classify, R2 operations (target ≤ 50)
  *   main     1x11-long, Worker defaults: 1 word, 8, 32, 128 tokens (special tokens included); cold (fresh registry, 3 times) and warm
  *            (same text again; new texts after a warm-up): latency, R2 operations, bytes by segment, touched
  *            bytes (FFF records on the tokens' paths + their embedding rows) and the ratio fetched/touched
@@ -26,7 +26,7 @@
  * Results: tables on stdout; entries in bench/results/latest.json (suite "cold", merged).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { registerHooks } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -63,7 +63,7 @@ registerHooks({
 const load = (rel: string) => import(new URL(rel, import.meta.url).href);
 const { ModelRegistry } = (await load("../src/service/registry.ts")) as { ModelRegistry: new (o: RegistryOptions) => Registry };
 const { WorkerInferenceService } = (await load("../src/service/inference.ts")) as { WorkerInferenceService: new (r: Registry) => Service };
-const { serviceOptions } = (await load("../src/service/index.ts")) as { serviceOptions: (env: { WEIGHTS: unknown; MODEL: string; CACHE_MB?: string }) => RegistryOptions };
+const { serviceOptions } = (await load("../src/service/index.ts")) as { serviceOptions: (env: { WEIGHTS: unknown; MODEL: string; CACHE_MB?: string; CACHE_API?: string }) => RegistryOptions };
 const { TextTokenizer } = await import("../src/model/tokenizer.ts");
 const { parseManifest } = await import("../src/weights/manifest.ts");
 type Tokenizer = InstanceType<typeof TextTokenizer>;
@@ -277,7 +277,9 @@ class Bench {
 
   /** A new isolate: new registry, kernel memory and caches (the bucket stays). */
   fresh(): void {
-    const base = serviceOptions({ WEIGHTS: this.bucket, MODEL: this.v.name });
+    // CACHE_API off: the R2 path of a cold isolate in a data center that has not served the model yet (or on
+    // *.workers.dev); with the Cache API (docs/streaming.md) a later cold isolate finds the dense segment there.
+    const base = serviceOptions({ WEIGHTS: this.bucket, MODEL: this.v.name, CACHE_API: "off" });
     this.registry = new ModelRegistry({ ...base, ...this.v.registry });
     this.service = new WorkerInferenceService(this.registry);
   }
@@ -357,17 +359,32 @@ async function coldSamples(b: Bench, n: number, seed: number, repeats: number, p
 }
 
 async function sectionTiny(): Promise<void> {
-  const { name, dir } = defaultModel();
-  const b = await Bench.create({ dir, name, kind: JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")).config.kind });
-  console.log(`\n## default model ${name} (weights/${name}/): cold request, R2 stand-in 20 ms/op, 6 in flight\n`);
-  console.log(row(["request", "cold ms (median)", "R2 operations", "of which weights.bin reads", "bytes fetched"]));
-  console.log(row(["---", "---:", "---:", "---:", "---:"]));
-  for (const n of [20, 128]) {
-    const s = await coldSamples(b, n, 7, QUICK ? 1 : 3);
-    console.log(row([label(n), fmtMs(median(s.map((x) => x.ms))), s[0].ops, s[0].weightReads, MB(s[0].bytes.total) + " MB"]));
-    record(`${name}.cold.t${n}.latency`, "ms", s.map((x) => x.ms));
-    record(`${name}.cold.t${n}.r2_operations`, "count", s.map((x) => x.ops));
-    record(`${name}.cold.t${n}.bytes`, "bytes", s.map((x) => x.bytes.total));
+  const def = defaultModel();
+  const dirs = [def.name, ...readdirSync(join(REPO, "weights")).filter((d) => d !== def.name && existsSync(join(REPO, "weights", d, "manifest.json")))];
+  console.log(`\n## small packages in weights/ (default: ${def.name}): cold request, R2 stand-in 20 ms/op, 6 in flight, Worker defaults\n`);
+  console.log(row(["package", "tokens", "cold ms (median)", "R2 operations", "of which weights.bin reads", "bytes fetched"]));
+  console.log(row(["---", "---:", "---:", "---:", "---:", "---:"]));
+  const variants: { name: string; whole?: number }[] = [];
+  for (const name of dirs) {
+    variants.push({ name });
+    const m = parseManifest(new Uint8Array(readFileSync(join(REPO, "weights", name, "manifest.json"))));
+    const layer = Math.max(...m.segments.filter((x) => x.kind === "fff").map((x) => x.length));
+    // a layer above the whole-layer threshold is read tile by tile, tree by tree: also try reading it whole
+    if (layer > 256 * 1024 && layer <= 4 * 2 ** 20) variants.push({ name, whole: 2 ** Math.ceil(Math.log2(layer)) });
+  }
+  for (const { name, whole } of variants) {
+    const dir = join(REPO, "weights", name);
+    const kind = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")).config.kind;
+    const b = await Bench.create({ dir, name, kind, registry: whole ? { wholeLayerBytes: whole } : undefined });
+    const what = `${name}${name === def.name ? " (default)" : ""}${whole ? `, wholeLayerBytes ${whole / 2 ** 20} MiB` : ""}`;
+    for (const n of [20, 128]) {
+      const s = await coldSamples(b, n, 7, QUICK ? 1 : 3);
+      console.log(row([what, n, fmtMs(median(s.map((x) => x.ms))), s[0].ops, s[0].weightReads, MB(s[0].bytes.total) + " MB"]));
+      const p = `${name}${whole ? `.whole${whole}` : ""}.cold.t${n}`;
+      record(`${p}.latency`, "ms", s.map((x) => x.ms));
+      record(`${p}.r2_operations`, "count", s.map((x) => x.ops));
+      record(`${p}.bytes`, "bytes", s.map((x) => x.bytes.total));
+    }
   }
 }
 
