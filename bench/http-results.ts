@@ -38,13 +38,15 @@ export function entry(suite: string, run: string, name: string, unit: string, pe
   return { name, unit, median: median(perRun), min: Math.min(...perRun), max: Math.max(...perRun), runs: perRun.length, suite, run };
 }
 
-export function mergeInto(existing: Entry[], ours: Entry[]): Entry[] {
+/** Keeps existing entries unless ours has the same suite and name, or (replaceSuite) the same suite. */
+export function mergeInto(existing: Entry[], ours: Entry[], replaceSuite = false): Entry[] {
   const key = (e: Entry) => `${e.suite}\u0000${e.name}`;
   const mine = new Set(ours.map(key));
-  return [...existing.filter((e) => !mine.has(key(e))), ...ours];
+  const suites = new Set(ours.map((e) => e.suite));
+  return [...existing.filter((e) => !mine.has(key(e)) && !(replaceSuite && suites.has(e.suite))), ...ours];
 }
 
-export function writeResults(ours: Entry[]): number {
+export function writeResults(ours: Entry[], replaceSuite = false): number {
   let existing: Entry[] = [];
   try {
     const v = JSON.parse(readFileSync(RESULTS, "utf8")) as unknown;
@@ -52,7 +54,7 @@ export function writeResults(ours: Entry[]): number {
   } catch {
     // none yet
   }
-  const merged = mergeInto(existing, ours);
+  const merged = mergeInto(existing, ours, replaceSuite);
   mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
   writeFileSync(RESULTS, `${JSON.stringify(merged, null, 1)}\n`);
   return merged.length;

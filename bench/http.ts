@@ -18,7 +18,8 @@
  *
  * Options: --quick (fewer requests, 1 repeat, 2 cold starts), --no-build, --no-write, --repeats R (3),
  * --requests N (sequential requests per repeat, 300), --seconds S (time cap per phase, 15),
- * --concurrency C (8), --cold-starts K (3 per text).
+ * --concurrency C (8), --cold-starts K (3 per text), --model <name> (serve weights/<name>/ instead of wrangler.toml's
+ * MODEL, via --var MODEL:<name>; its entries go to suite "http.<name>").
  * Results: a markdown table on stdout; entries in bench/results/latest.json (suite "http", merged).
  */
 import { spawnSync } from "node:child_process";
@@ -31,10 +32,12 @@ import { readPackageDir } from "../scripts/lib/package.ts";
 import { type DevServer, freePort, startDev, waitReady } from "../scripts/lib/wrangler-dev.ts";
 import { type Entry, entry, loadAverage, median, percentile, table, writeResults } from "./http-results.ts";
 
-const SUITE = "http";
+let SUITE = "http";
 const log = (line: string) => console.log(`[bench:http] ${line}`);
 
 interface Options {
+  /** A package in weights/<model>/ instead of wrangler.toml's MODEL (served with --var MODEL:<model>). */
+  model: string | undefined;
   quick: boolean;
   build: boolean;
   write: boolean;
@@ -46,7 +49,7 @@ interface Options {
 }
 
 function options(argv: string[]): Options {
-  const o: Options = { quick: false, build: true, write: true, repeats: 3, requests: 300, seconds: 15, concurrency: 8, coldStarts: 3 };
+  const o: Options = { model: undefined, quick: false, build: true, write: true, repeats: 3, requests: 300, seconds: 15, concurrency: 8, coldStarts: 3 };
   const num = (i: number, min: number, max: number) => {
     const v = Number(argv[i + 1]);
     if (!Number.isInteger(v) || v < min || v > max) throw new Error(`${argv[i]}: expected an integer in [${min}, ${max}]`);
@@ -62,6 +65,10 @@ function options(argv: string[]): Options {
     else if (a === "--seconds") o.seconds = num(i++, 1, 60);
     else if (a === "--concurrency") o.concurrency = num(i++, 1, 64);
     else if (a === "--cold-starts") o.coldStarts = num(i++, 1, 10);
+    else if (a === "--model") {
+      o.model = argv[++i];
+      if (!o.model || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(o.model)) throw new Error("--model: expected a package name in weights/");
+    }
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -171,9 +178,11 @@ async function load(client: Client, text: string | null, count: number, seconds:
   return run;
 }
 
-async function withServer<T>(logFile: string, work: (server: DevServer, client: Client) => Promise<T>): Promise<T> {
+let serverVars: Record<string, string> = {};
+
+async function withServer<T>(logFile: string, work: (server: DevServer, client: Client) => Promise<T>, vars?: Record<string, string>): Promise<T> {
   const port = await freePort();
-  const server = startDev({ port, output: { logFile }, args: ["--log-level", "warn"] });
+  const server = startDev({ port, output: { logFile }, args: ["--log-level", "warn"], vars: { ...serverVars, ...vars } });
   try {
     await waitReady(server, 180);
     return await work(server, new Client(server.url, readDevVars().vars.API_TOKEN));
@@ -191,10 +200,13 @@ async function main(): Promise<void> {
     if (r.status !== 0) throw new Error("npm run asbuild failed");
   }
   const cfg = await readWorkerConfig();
-  const [name, pinned] = cfg.model.split("@");
+  const [name, pinned] = (o.model ?? cfg.model).split("@");
+  const modelVars: Record<string, string> = o.model ? { MODEL: o.model } : {};
   const pkg = readPackageDir(join(REPO, "weights", name));
   const seeded = await seedLocalBucket(pkg, { name, version: pinned ?? pkg.contentVersion, log });
   log(`default model ${name}@${seeded.version} in the local bucket (${seeded.written.length ? `wrote ${seeded.written.length} objects` : "already there"})`);
+  serverVars = modelVars;
+  if (o.model) SUITE = `http.${o.model}`;
   const logFile = join(mkdtempSync(join(tmpdir(), "ufb-bench-http-")), "wrangler.log");
   log(`wrangler dev output → ${logFile}; ${loadAverage()}`);
 
@@ -240,36 +252,45 @@ async function main(): Promise<void> {
     }
   });
 
-  // cold: a fresh wrangler dev per sample; GET /healthz starts the isolate, then the first classify loads the model
-  for (const t of texts) {
-    const ms: number[] = [];
-    const server: number[] = [];
-    const reads: number[] = [];
-    const bytes: number[] = [];
-    const second: number[] = [];
-    for (let k = 0; k < o.coldStarts; k++) {
-      await withServer(logFile, async (_s, client) => {
-        const first = await classify(client, t.text);
-        const next = await classify(client, t.text);
-        ms.push(first.ms);
-        server.push(first.serverMs ?? NaN);
-        reads.push(first.reads);
-        bytes.push(first.bytes);
-        second.push(next.ms);
-        log(`cold start ${k + 1}/${o.coldStarts} ${t.kind}: first request ${first.ms.toFixed(1)} ms (${first.reads} R2 reads, ${(first.bytes / 1024).toFixed(0)} KiB), second ${next.ms.toFixed(1)} ms`);
-      });
+  // cold: a fresh wrangler dev per sample; GET /healthz starts the isolate, then the first classify loads the model.
+  // Twice: as configured (the local Cache API persists under .wrangler/state, so a restarted isolate finds the
+  // dense segment and whole small layers there, as a new isolate in a data center that served the model would),
+  // and with CACHE_API=off (every byte from the local R2: a data center's first isolate, or *.workers.dev).
+  for (const mode of [{ suffix: "", vars: undefined, what: "Cache API as configured" }, { suffix: ".r2_only", vars: { CACHE_API: "off" }, what: "CACHE_API=off" }]) {
+    for (const t of texts) {
+      const ms: number[] = [];
+      const server: number[] = [];
+      const reads: number[] = [];
+      const bytes: number[] = [];
+      const second: number[] = [];
+      for (let k = 0; k < o.coldStarts; k++) {
+        await withServer(
+          logFile,
+          async (_s, client) => {
+            const first = await classify(client, t.text);
+            const next = await classify(client, t.text);
+            ms.push(first.ms);
+            server.push(first.serverMs ?? NaN);
+            reads.push(first.reads);
+            bytes.push(first.bytes);
+            second.push(next.ms);
+            log(`cold start ${k + 1}/${o.coldStarts} ${t.kind} (${mode.what}): first request ${first.ms.toFixed(1)} ms (usage: ${first.reads} R2 reads, ${(first.bytes / 1024).toFixed(0)} KiB; the model load is not in usage), second ${next.ms.toFixed(1)} ms`);
+          },
+          mode.vars,
+        );
+      }
+      const p = `classify.${t.kind}.cold${mode.suffix}`;
+      entries.push(entry(SUITE, run, `${p}.first_request`, "ms", ms));
+      entries.push(entry(SUITE, run, `${p}.first_request.server_total`, "ms", server));
+      entries.push(entry(SUITE, run, `${p}.second_request`, "ms", second));
+      entries.push(entry(SUITE, run, `${p}.usage_r2_reads`, "count", reads));
+      entries.push(entry(SUITE, run, `${p}.usage_bytes_fetched`, "bytes", bytes));
     }
-    const p = `classify.${t.kind}.cold`;
-    entries.push(entry(SUITE, run, `${p}.first_request`, "ms", ms));
-    entries.push(entry(SUITE, run, `${p}.first_request.server_total`, "ms", server));
-    entries.push(entry(SUITE, run, `${p}.second_request`, "ms", second));
-    entries.push(entry(SUITE, run, `${p}.r2_reads`, "count", reads));
-    entries.push(entry(SUITE, run, `${p}.bytes_fetched`, "bytes", bytes));
   }
 
   console.log(`\n# bench:http ${run}: model ${name}@${seeded.version}, texts ${texts.map((t) => `${t.kind}=${t.tokens} tokens`).join(", ")}; ${loadAverage()}\n`);
   console.log(table(entries));
-  if (o.write) log(`wrote ${writeResults(entries)} entries to bench/results/latest.json`);
+  if (o.write) log(`wrote ${writeResults(entries, true)} entries to bench/results/latest.json (suite ${SUITE} replaced, others kept)`);
   const short = entries.find((e) => e.name === "classify.short.warm.p50");
   const p99 = entries.find((e) => e.name === "classify.short.warm.p99");
   if (short && p99) log(`targets (short, warm): p50 ${median([short.median]).toFixed(2)} ms (≤ 10), p99 ${p99.median.toFixed(2)} ms (≤ 30)`);
