@@ -30,7 +30,7 @@ export interface RunState {
   keyBias: number; // f32[maxSeq], additive attention mask of the current sequence
   fffPaths: number; // i32[K][T][levels]
   fffLogits: number; // f32[K][T][levels]
-  fffProgress: number; // i32[T]
+  fffProgress: number; // i32[K][T]
 }
 
 export interface EncodeOptions {
@@ -62,7 +62,7 @@ export function allocRunState(kernel: Kernel, config: ModelConfig, sequences: Se
     keyBias: f32(config.maxSeqLength),
     fffPaths: kernel.alloc(4 * config.fffTrees * tokens * levels),
     fffLogits: f32(config.fffTrees * tokens * levels),
-    fffProgress: kernel.alloc(4 * tokens),
+    fffProgress: kernel.alloc(4 * config.fffTrees * tokens),
   };
 }
 
@@ -181,33 +181,45 @@ async function fff(kernel: Kernel, config: ModelConfig, weights: ModelWeights, l
   const h = config.hiddenSize;
   const levels = fffLevels(config);
   const store = weights.fff;
+  const trees = Array.from({ length: config.fffTrees }, (_, tree) => ({
+    tree,
+    paths: state.fffPaths + 4 * tree * t * levels,
+    logits: state.fffLogits + 4 * tree * t * levels,
+    progress: state.fffProgress + 4 * tree * t,
+    table: store.table(layer, tree),
+  }));
   kernel.f32(state.projected, t * h).fill(0);
-  for (let tree = 0; tree < config.fffTrees; tree++) {
-    const paths = state.fffPaths + 4 * tree * t * levels;
-    const logits = state.fffLogits + 4 * tree * t * levels;
-    const progress = kernel.i32(state.fffProgress, t);
-    progress.fill(0);
-    const pathView = kernel.i32(paths, t * levels);
-    for (let i = 0; i < t; i++) pathView[i * levels] = 0; // every token starts at the root
-    const table = store.table(layer, tree);
-    // each round makes at least one more level resident for every waiting token
-    for (let round = 0; ; round++) {
-      const blocked = kernel.fffDescend({ x: state.normed, tokens: t, hidden: h, levels, table, dtype: store.dtype, paths, logits, progress: state.fffProgress });
-      if (blocked === 0) break;
-      if (round > levels) throw new Error(`fff: layer ${layer} tree ${tree}: the node store did not make requested records resident`);
-      await store.ensure(layer, tree, waitingNodes(kernel, state, paths, levels, fffNodesPerTree(config)));
-    }
-    await store.ensure(layer, tree, new Set(kernel.i32(paths, t * levels)));
-    kernel.fffAccumulate({ y: state.projected, tokens: t, hidden: h, levels, table, dtype: store.dtype, paths, logits });
+  kernel.i32(state.fffProgress, config.fffTrees * t).fill(0);
+  for (const tr of trees) {
+    const path = kernel.i32(tr.paths, t * levels);
+    for (let i = 0; i < t; i++) path[i * levels] = 0; // every token starts at the root
+  }
+  // all trees descend as far as their resident records allow; then the nodes every tree waits for are
+  // fetched together (one round of reads per tier for the whole layer) and the descent resumes
+  let pending = trees;
+  for (let round = 0; pending.length > 0; round++) {
+    const waiting: { tree: number; nodes: Set<number> }[] = [];
+    pending = pending.filter((tr) => {
+      const blocked = kernel.fffDescend({ x: state.normed, tokens: t, hidden: h, levels, table: tr.table, dtype: store.dtype, paths: tr.paths, logits: tr.logits, progress: tr.progress });
+      if (blocked > 0) waiting.push({ tree: tr.tree, nodes: waitingNodes(kernel, t, tr.paths, tr.progress, levels, fffNodesPerTree(config)) });
+      return blocked > 0;
+    });
+    if (pending.length === 0) break;
+    if (round > levels) throw new Error(`fff: layer ${layer}: the node store did not make requested records resident`);
+    await Promise.all(waiting.map((w) => store.ensure(layer, w.tree, w.nodes)));
+  }
+  // pin every record on the paths (some were found resident and not pinned) before reading wOut
+  await Promise.all(trees.map((tr) => store.ensure(layer, tr.tree, new Set(kernel.i32(tr.paths, t * levels)))));
+  for (const tr of trees) {
+    kernel.fffAccumulate({ y: state.projected, tokens: t, hidden: h, levels, table: tr.table, dtype: store.dtype, paths: tr.paths, logits: tr.logits });
   }
 }
 
-function waitingNodes(kernel: Kernel, state: RunState, paths: number, levels: number, nodesPerTree: number): Set<number> {
-  const t = state.tokens;
-  const progress = kernel.i32(state.fffProgress, t);
-  const path = kernel.i32(paths, t * levels);
+function waitingNodes(kernel: Kernel, tokens: number, paths: number, progressPtr: number, levels: number, nodesPerTree: number): Set<number> {
+  const progress = kernel.i32(progressPtr, tokens);
+  const path = kernel.i32(paths, tokens * levels);
   const nodes = new Set<number>();
-  for (let i = 0; i < t; i++) {
+  for (let i = 0; i < tokens; i++) {
     if (progress[i] < levels) {
       const node = path[i * levels + progress[i]];
       if (node < 0 || node >= nodesPerTree) throw new Error(`fff: token ${i} waits for node ${node}, outside the tree`);
