@@ -75,6 +75,8 @@ export class Engine {
     const c = this.config;
     const { sequences } = request;
     this.check(request);
+    // the decoder table lives as long as the engine: make it resident before this run's scratch is marked
+    if (request.mlmPositions && request.mlmPositions.length > 0) await this.weights.embeddings.decoder();
     const k = this.kernel;
     const mark = k.mark();
     try {

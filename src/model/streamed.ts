@@ -17,6 +17,8 @@ export interface StreamOptions {
    * of one round per tier; small models), else tiles on demand. Default 256 KiB.
    */
   wholeLayerBytes?: number;
+  /** Fetch every layer's top tier (the tiles every token passes through) while the dense segment loads. */
+  prefetchTopTier?: boolean;
 }
 
 /** Reads once more when the first read fails its integrity check (a transient corruption), then gives up. */
@@ -36,12 +38,14 @@ function once<T>(read: () => Promise<T>): () => Promise<T> {
 }
 
 export async function loadStreamedWeights(pkg: WeightPackage, kernel: Kernel, cache: BlockCache, options: StreamOptions): Promise<ModelWeights> {
-  const dense = new DenseTensors(pkg, kernel, await withOneRetry(() => pkg.readDense()));
+  const fff = new StreamedFff(pkg, kernel, cache, options);
+  const [denseBytes] = await Promise.all([withOneRetry(() => pkg.readDense()), options.prefetchTopTier ? fff.prefetchTopTier() : undefined]);
+  const dense = new DenseTensors(pkg, kernel, denseBytes);
   const scales = embeddingScales(pkg, kernel, dense);
   return {
     ...denseWeights(pkg, kernel, dense),
     embeddings: new StreamedEmbeddings(pkg, kernel, cache, dense, scales, options.keyPrefix),
-    fff: new StreamedFff(pkg, kernel, cache, options),
+    fff,
   };
 }
 
@@ -61,7 +65,7 @@ class StreamedEmbeddings implements EmbeddingStore {
    * It cannot be allocated at first use: that happens inside a run, whose arena mark would free it when
    * the run ends, and the next run's scratch would overwrite the table.
    */
-  private readonly decoderBase: number;
+  private decoderBase: number;
 
   constructor(pkg: WeightPackage, kernel: Kernel, cache: BlockCache, dense: DenseTensors, scales: Float32Array, prefix: string) {
     this.pkg = pkg;
@@ -72,7 +76,7 @@ class StreamedEmbeddings implements EmbeddingStore {
     this.prefix = prefix;
     this.dtype = pkg.embeddings.dtype;
     const e = pkg.embeddings;
-    this.decoderBase = pkg.config.kind === "mlm" ? kernel.alloc(e.rows * e.cols * (e.dtype === "q8" ? 1 : 4), 64) : 0;
+    this.decoderBase = 0;
   }
 
   private key(block: number): string {
@@ -133,8 +137,11 @@ class StreamedEmbeddings implements EmbeddingStore {
   private async loadDecoder(): Promise<DenseMatrix> {
     const e = this.pkg.embeddings;
     const width = e.cols * (e.dtype === "q8" ? 1 : 4);
+    if (this.pkg.config.kind !== "mlm") throw new Error("embeddings: the decoder is only kept for MLM packages");
+    // allocated at first use, never inside a run (Engine.run asks for it before it marks its scratch),
+    // so that classifiers and MLM packages that never fill masks do not pay for the table
+    this.decoderBase ||= this.kernel.alloc(e.rows * width, 64);
     const base = this.decoderBase;
-    if (base === 0) throw new Error("embeddings: the decoder is only kept for MLM packages");
     const all = e.blocks.map((_, i) => i);
     for (let i = 0; i < all.length; i += 64) {
       // a bulk scan: straight from the source (one Cache API call per block would cost more than it saves)
@@ -180,6 +187,20 @@ class StreamedFff implements FffStore {
 
   table(layer: number, tree: number): number {
     return this.tables[layer][tree];
+  }
+
+  /** Makes the root tile of every tree resident (the whole layer for small layers), unpinned. */
+  async prefetchTopTier(): Promise<void> {
+    const layers = Array.from({ length: this.tables.length }, (_, l) => l);
+    await Promise.all(
+      layers.map(async (l) => {
+        try {
+          await Promise.all(this.tables[l].map((_, tree) => this.ensure(l, tree, [0])));
+        } finally {
+          this.release(l);
+        }
+      }),
+    );
   }
 
   private key(layer: number, tree: number, tile: number): string {

@@ -48,6 +48,8 @@ export interface RegistryOptions {
   maxGap: number;
   /** Read a model's FFF layer whole when it is at most this big. */
   wholeLayerBytes: number;
+  /** Fetch every layer's top FFF tier while the dense segment loads (every token's path starts there). */
+  prefetchTopTier?: boolean;
   /** How long a `current` pointer is trusted before it is read again. */
   pointerTtlMs: number;
   /** Loaded models kept per isolate (least recently used dropped). */
@@ -212,12 +214,15 @@ export class ModelRegistry {
       maxGap: o.maxGap,
       pieces,
     });
-    // verified here with one re-read on a hash mismatch, like every other piece; Engine.create checks it again
-    tokenizer = await withOneRetry(() => pkg.readTokenizer());
+    // verified here with one re-read on a hash mismatch, like every other piece; Engine.create checks it
+    // again. Read while the dense segment loads.
+    const tokenizerRead = withOneRetry(() => pkg.readTokenizer());
+    tokenizerRead.catch(() => {}); // awaited below; keeps an early failure from being reported as unhandled
     const kernel = createKernel(kernelModule);
     const region = kernel.alloc(o.cacheBytes, 64);
     const cache = new BlockCache({ base: region, bytes: o.cacheBytes, write: (at, data) => kernel.u8(at, data.length).set(data) });
-    const weights = await loadStreamedWeights(pkg, kernel, cache, { keyPrefix: `${name}@${version}`, wholeLayerBytes: o.wholeLayerBytes });
+    const weights = await loadStreamedWeights(pkg, kernel, cache, { keyPrefix: `${name}@${version}`, wholeLayerBytes: o.wholeLayerBytes, prefetchTopTier: o.prefetchTopTier });
+    tokenizer = await tokenizerRead;
     const engine = await Engine.create(pkg, kernel, { weights });
     await pieces?.drain();
     return { info: modelInfo(name, version, manifest), engine, pkg, cache, source, limiter, pieces, lock: new Lock() };

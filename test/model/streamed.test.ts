@@ -144,3 +144,18 @@ describe("streamed stores under concurrent use", () => {
     weights.fff.release(0);
   });
 });
+
+describe("top-tier prefetch", () => {
+  it("makes every tree's root tile resident during the load, and leaves it unpinned", async () => {
+    const built = await buildFixturePackage("trees", "q8", { tileDepth: 2, rowsPerBlock: 16 });
+    const pkg = await WeightPackage.open({ manifest: built.manifest, tokenizer: async () => built.tokenizer, weights: new MemorySource(built.weights) });
+    const kernel = newKernel();
+    const bytes = 1 << 20;
+    const cache = new BlockCache({ base: kernel.alloc(bytes, 64), bytes, write: (at, data) => kernel.u8(at, data.length).set(data) });
+    await loadStreamedWeights(pkg, kernel, cache, { keyPrefix: "p", wholeLayerBytes: 0, prefetchTopTier: true });
+    for (let l = 0; l < pkg.config.numLayers; l++) for (let t = 0; t < pkg.config.fffTrees; t++) expect(cache.has(`p/fff/${l}/${t}/0`)).toBe(true);
+    // unpinned: clear() can drop them all
+    cache.clear();
+    expect(cache.stats.entries).toBe(0);
+  });
+});
