@@ -13,10 +13,9 @@
  * `loadKernel()` from ./wasm.node.ts gives a Kernel over the compiled module.
  *
  * Output: a markdown table on stdout, and every figure in bench/results/latest.json as an array of
- * { name, unit, median, min, max, runs, suite, run }. `run` identifies one benchmark run: set
- * BENCH_RUN_ID to the same value in several processes (e.g. a kernel run and a model run) and their
- * entries are merged into one file; entries of an older run are replaced. Within a run, an entry with
- * the same suite and name is overwritten.
+ * { name, unit, median, min, max, runs, suite, run }. `run` identifies the benchmark run that produced an
+ * entry (BENCH_RUN_ID, default the start time). A suite that runs replaces its own older entries; entries
+ * of suites that did not run (other suites, bench:http, bench:cold) are kept.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { runSuites, suiteNames, table, type Measurement } from "./harness.ts";
@@ -38,10 +37,10 @@ function readResults(): Entry[] {
 
 /** Keeps the entries of the same run that this write does not replace, then appends ours. */
 export function mergeResults(existing: Entry[], ours: Entry[]): Entry[] {
-  const run = ours[0]?.run;
-  const key = (e: Entry) => `${e.suite}\u0000${e.name}`;
-  const mine = new Set(ours.map(key));
-  return [...existing.filter((e) => e.run === run && !mine.has(key(e))), ...ours];
+  // a suite that ran replaces all of its own older entries; other suites' entries (bench:http,
+  // bench:cold, suites not selected this time) stay, each with the `run` that produced it
+  const suites = new Set(ours.map((e) => e.suite));
+  return [...existing.filter((e) => !suites.has(e.suite)), ...ours];
 }
 
 async function main(argv: string[]): Promise<void> {
