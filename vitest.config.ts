@@ -7,7 +7,13 @@ export default defineConfig({
         plugins: [cloudflareTest({
           main: "./src/index.ts",
           wrangler: { configPath: "./wrangler.toml" },
-          miniflare: { serviceBindings: { FIXTURES: { disk: { path: new URL("./test/fixtures", import.meta.url).pathname } } } },
+          miniflare: {
+            serviceBindings: {
+              // test fixtures and the shipped packages, read over fetch (Range supported) from inside workerd
+              FIXTURES: { disk: { path: new URL("./test/fixtures", import.meta.url).pathname } },
+              PACKAGES: { disk: { path: new URL("./weights", import.meta.url).pathname } },
+            },
+          },
         })],
         test: { name: "workerd", include: ["test/**/*.test.ts"], exclude: ["test/node/**"] },
       },

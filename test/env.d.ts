@@ -3,5 +3,7 @@ declare namespace Cloudflare {
   interface Env {
     /** Disk service rooted at test/fixtures; supports Range requests. */
     FIXTURES: Fetcher;
+    /** Disk service rooted at weights/ (the shipped packages). */
+    PACKAGES: Fetcher;
   }
 }

@@ -7,6 +7,8 @@ import { PackageError } from "../weights/errors.ts";
 import { DEFAULT_ROWS_PER_BLOCK, DEFAULT_TILE_DEPTH, MAX_FFF_LEVELS } from "../weights/format.ts";
 import { PRESETS } from "../weights/synth.ts";
 import { UsageError } from "./args.ts";
+import { EVAL_USAGE } from "./eval.ts";
+import { RUN_USAGE } from "./run.ts";
 
 export const USAGE = `Usage:   ufb <command> [arguments] [options]
 Example: ufb synth packages/tiny --preset tiny-classifier --seed 1
@@ -37,7 +39,8 @@ Commands:
       Print config, segment sizes, neurons and bytes per token path, and verify sha256s.
       --verify-all                verify every embedding block and FFF tile (default: header, tokenizer, dense)
       --json                      print JSON instead of text
-  run <args…>                   run a model (src/cli/run.ts)
+${RUN_USAGE}
+${EVAL_USAGE}
   help                          print this text
 
 Presets:
@@ -62,6 +65,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import("./inspect.ts")).inspectCommand(rest);
       case "run":
         return await (await import("./run.ts")).runCommand(rest);
+      case "eval":
+        return await (await import("./eval.ts")).evalCommand(rest);
       case "help":
       case "--help":
       case "-h":
@@ -74,7 +79,7 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }
   } catch (e) {
-    const where = command && ["convert", "synth", "inspect", "run"].includes(command) ? `ufb ${command}` : "ufb";
+    const where = command && ["convert", "synth", "inspect", "run", "eval"].includes(command) ? `ufb ${command}` : "ufb";
     if (process.env.UFB_DEBUG === "1") console.error(e);
     if (e instanceof UsageError) {
       console.error(`${where}: ${e.message}\nRun 'ufb help' for usage.`);

@@ -16,9 +16,10 @@ let classifier: Engine;
 let mlm: Engine;
 
 beforeAll(async () => {
-  // the default model of wrangler.toml (MODEL = "tiny-synthetic"), small tiles so that paths read several
+  // under the default model's name (wrangler.toml MODEL) this file's bucket holds a synthetic classifier
+  // with small tiles, so that paths read several tiers (default-model.test.ts serves the shipped package)
   const synth = await synthPackage(TINY_CLASSIFIER, { seed: 7, tileDepth: 3, rowsPerBlock: 16 });
-  await putPackage(env.WEIGHTS, "tiny-synthetic", "v1", synth);
+  await putPackage(env.WEIGHTS, env.MODEL, "v1", synth);
   classifier = await Engine.create(synth.pkg, newKernel());
   const tiny = await buildFixturePackage("tiny", "q8");
   await putPackage(env.WEIGHTS, "tiny-mlm", "v1", tiny);
@@ -40,7 +41,7 @@ describe("POST /v1/classify", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("server-timing")).toMatch(/tokenize.*compute|compute.*tokenize/);
     const body = (await res.json()) as any;
-    expect(body.model).toEqual({ name: "tiny-synthetic", version: "v1" });
+    expect(body.model).toEqual({ name: env.MODEL, version: "v1" });
     for (const [i, text] of texts.entries()) {
       const ids = classifier.tokenizer.encode(text).ids;
       const { logits } = await classifier.run({ sequences: [{ ids }], logits: true });
@@ -134,8 +135,8 @@ describe("GET /v1/models", () => {
     const res = await exports.default.fetch("http://worker/v1/models");
     const body = (await res.json()) as any;
     const names = body.models.map((m: any) => m.name);
-    expect(names).toEqual(expect.arrayContaining(["tiny-synthetic", "tiny-mlm"]));
-    const synth = body.models.find((m: any) => m.name === "tiny-synthetic");
+    expect(names).toEqual(expect.arrayContaining([env.MODEL, "tiny-mlm"]));
+    const synth = body.models.find((m: any) => m.name === env.MODEL);
     expect(synth).toMatchObject({ version: "v1", kind: "classifier", labels: TINY_CLASSIFIER.labels, dtype: "q8" });
     expect(synth.neurons).toEqual({ per_layer: 255, per_token_per_layer: 8 });
   });
