@@ -5,7 +5,7 @@
  * place). Node tables point at cached records and are cleared when the cache evicts a tile.
  */
 import type { Kernel } from "../kernel/index.ts";
-import { type BlockCache, IntegrityError, type WeightPackage, tileNode, tileRef } from "../weights/index.ts";
+import { type BlockCache, type WeightPackage, tileNode, tileRef, withOneRetry } from "../weights/index.ts";
 import { DenseTensors, denseWeights, embeddingScales } from "./resident.ts";
 import type { DenseMatrix, EmbeddingStore, FffStore, ModelWeights } from "./weights.ts";
 
@@ -19,16 +19,6 @@ export interface StreamOptions {
   wholeLayerBytes?: number;
   /** Fetch every layer's top tier (the tiles every token passes through) while the dense segment loads. */
   prefetchTopTier?: boolean;
-}
-
-/** Reads once more when the first read fails its integrity check (a transient corruption), then gives up. */
-async function withOneRetry<T>(read: () => Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (e) {
-    if (!(e instanceof IntegrityError)) throw e;
-    return read();
-  }
 }
 
 /** `read` called at most once, and only when first needed (a batch no caller ends up using is never read). */

@@ -6,6 +6,7 @@
  * whose second text is empty (the library treats "" as "no pair", the reference does not).
  */
 import { Tokenizer } from "@huggingface/tokenizers";
+import { SPECIAL_TOKEN_ROLES, type SpecialTokens } from "../weights/index.ts";
 import { ModelError } from "./errors.ts";
 
 export interface TokenizedText {
@@ -18,25 +19,7 @@ export interface TokenizedText {
 }
 
 /** The special tokens the engine needs, by role. Ids come from tokenizer.json's added_tokens. */
-export interface SpecialTokenIds {
-  pad?: number;
-  unk?: number;
-  cls?: number;
-  sep?: number;
-  mask?: number;
-  bos?: number;
-  eos?: number;
-}
-
-const ROLE_BY_CONTENT: Record<string, keyof SpecialTokenIds> = {
-  "<pad>": "pad", "[PAD]": "pad",
-  "<unk>": "unk", "[UNK]": "unk",
-  "<cls>": "cls", "[CLS]": "cls",
-  "<sep>": "sep", "[SEP]": "sep",
-  "<mask>": "mask", "[MASK]": "mask",
-  "<s>": "bos",
-  "</s>": "eos",
-};
+export type SpecialTokenIds = SpecialTokens;
 
 interface AddedTokenJson { id: number; content: string; special?: boolean }
 
@@ -64,7 +47,7 @@ export class TextTokenizer {
     const special: SpecialTokenIds = {};
     const added = ((json as { added_tokens?: AddedTokenJson[] }).added_tokens ?? []);
     for (const t of added) {
-      const role = ROLE_BY_CONTENT[t.content];
+      const role = SPECIAL_TOKEN_ROLES[t.content];
       if (role && special[role] === undefined) special[role] = t.id;
     }
     this.special = special;

@@ -21,13 +21,13 @@ import {
   BlockCache,
   LimitedSource,
   type Manifest,
-  IntegrityError,
   ObservedSource,
   PackageError,
   R2Source,
   TimeoutSource,
   WeightPackage,
   parseManifest,
+  withOneRetry,
   withTimeout,
 } from "../weights/index.ts";
 import { type CacheApiOptions, CacheApiPieces } from "./cache-api.ts";
@@ -253,16 +253,6 @@ export class ModelRegistry {
 }
 
 export const DEFAULT_READ_TIMEOUT_MS = 10_000;
-
-/** Reads once more when the bytes fail their sha256 (a transient corruption), then gives up. */
-async function withOneRetry<T>(read: () => Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (e) {
-    if (!(e instanceof IntegrityError)) throw e;
-    return read();
-  }
-}
 
 /** weights_unavailable with a message safe for clients; the details stay in `cause` (logged, never sent). */
 function unavailable(model: string, cause: unknown): ServiceError {

@@ -34,3 +34,13 @@ export class IntegrityError extends PackageError {
     this.actual = actual;
   }
 }
+
+/** Runs a verified read once more when its bytes fail their sha256 (a transient corruption), then gives up. */
+export async function withOneRetry<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (e) {
+    if (!(e instanceof IntegrityError)) throw e;
+    return read();
+  }
+}

@@ -5,7 +5,8 @@
 import { PackageError } from "./errors.ts";
 import type { SpecialTokens } from "./manifest.ts";
 
-const ROLE_BY_CONTENT: Record<string, keyof SpecialTokens> = {
+/** Special-token roles by token content (crammedBERT `<…>` and BERT `[…]` spellings). */
+export const SPECIAL_TOKEN_ROLES: Record<string, keyof SpecialTokens> = {
   "<pad>": "pad", "[PAD]": "pad",
   "<unk>": "unk", "[UNK]": "unk",
   "<cls>": "cls", "[CLS]": "cls",
@@ -49,7 +50,7 @@ export function readTokenizerInfo(bytes: Uint8Array, name = "tokenizer.json"): T
     if (typeof a !== "object" || a === null || !Number.isInteger(a.id) || typeof a.content !== "string") {
       throw new PackageError("bad_checkpoint", `${name}: added_tokens[${i}] needs an integer id and a string content`);
     }
-    const role = ROLE_BY_CONTENT[a.content];
+    const role = SPECIAL_TOKEN_ROLES[a.content];
     if (role && a.special !== false) {
       if (specialTokens[role] !== undefined) throw new PackageError("bad_checkpoint", `${name}: two added tokens for role ${role} (${a.content})`);
       specialTokens[role] = a.id as number;
