@@ -209,7 +209,8 @@ async function fff(kernel: Kernel, config: ModelConfig, weights: ModelWeights, l
     await Promise.all(waiting.map((w) => store.ensure(layer, w.tree, w.nodes)));
   }
   // pin every record on the paths (some were found resident and not pinned) before reading wOut
-  await Promise.all(trees.map((tr) => store.ensure(layer, tr.tree, new Set(kernel.i32(tr.paths, t * levels)))));
+  // (the path view is read synchronously at the start of ensure, before any allocation could move it)
+  await Promise.all(trees.map((tr) => store.ensure(layer, tr.tree, kernel.i32(tr.paths, t * levels))));
   for (const tr of trees) {
     kernel.fffAccumulate({ y: state.projected, tokens: t, hidden: h, levels, table: tr.table, dtype: store.dtype, paths: tr.paths, logits: tr.logits });
   }
