@@ -5,7 +5,7 @@
  * place). Node tables point at cached records and are cleared when the cache evicts a tile.
  */
 import type { Kernel } from "../kernel/index.ts";
-import { type BlockCache, type WeightPackage, tileNode, tileRef, withOneRetry } from "../weights/index.ts";
+import { type BlockCache, type WeightPackage, locateNode, tileNode, tileRef, withOneRetry } from "../weights/index.ts";
 import { DenseTensors, denseWeights, embeddingScales } from "./resident.ts";
 import type { DenseMatrix, EmbeddingStore, FffStore, ModelWeights } from "./weights.ts";
 
@@ -156,6 +156,12 @@ class StreamedFff implements FffStore {
   private readonly cache: BlockCache;
   private readonly prefix: string;
   private readonly wholeLayer: boolean;
+  /** Tile id of every node (the same in every tree and layer), and cache keys by layer, tree, tile. */
+  private readonly tileOf: Int32Array;
+  private readonly keys: string[][][];
+  /** Scratch for de-duplicating tiles in ensure(): seen[tile] === stamp. */
+  private readonly seen: Uint32Array;
+  private stamp = 0;
 
   constructor(pkg: WeightPackage, kernel: Kernel, cache: BlockCache, options: StreamOptions) {
     this.pkg = pkg;
@@ -173,6 +179,11 @@ class StreamedFff implements FffStore {
       }),
     );
     this.pinned = Array.from({ length: pkg.config.numLayers }, () => []);
+    this.tileOf = Int32Array.from({ length: g.nodesPerTree }, (_, n) => locateNode(g, n).tile);
+    this.keys = Array.from({ length: pkg.config.numLayers }, (_, l) =>
+      Array.from({ length: g.trees }, (_, t) => Array.from({ length: g.tilesPerTree }, (_, id) => `${this.prefix}/fff/${l}/${t}/${id}`)),
+    );
+    this.seen = new Uint32Array(g.tilesPerTree);
   }
 
   table(layer: number, tree: number): number {
@@ -194,12 +205,26 @@ class StreamedFff implements FffStore {
   }
 
   private key(layer: number, tree: number, tile: number): string {
-    return `${this.prefix}/fff/${layer}/${tree}/${tile}`;
+    return this.keys[layer][tree][tile];
+  }
+
+  /** The distinct tiles holding these nodes; runs for every tree of every layer of every request. */
+  private tilesOf(nodes: Iterable<number>): number[] {
+    const stamp = ++this.stamp;
+    const tiles: number[] = [];
+    for (const n of nodes) {
+      const tile = this.tileOf[n];
+      if (tile === undefined || !Number.isInteger(n)) throw new Error(`fff: node ${n} is outside a tree of ${this.tileOf.length} nodes`);
+      if (this.seen[tile] !== stamp) {
+        this.seen[tile] = stamp;
+        tiles.push(tile);
+      }
+    }
+    return tiles;
   }
 
   async ensure(layer: number, tree: number, nodes: Iterable<number>): Promise<void> {
-    const plan = this.pkg.planFff(layer, tree, nodes);
-    const wanted = plan.tiles.map((t) => t.tile.id);
+    const wanted = this.tilesOf(nodes);
     const missing = wanted.filter((id) => !this.cache.has(this.key(layer, tree, id)));
     if (missing.length > 0) await this.load(layer, tree, missing);
     for (const id of wanted) {
