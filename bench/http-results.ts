@@ -5,25 +5,14 @@
  * figures live side by side); `run` is BENCH_RUN_ID when set, else the start time.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { type Measurement, median as harnessMedian } from "./harness.ts";
 
-export interface Entry {
-  name: string;
-  unit: string;
-  median: number;
-  min: number;
-  max: number;
-  runs: number;
-  suite: string;
-  run: string;
-}
+export type Entry = Measurement & { suite: string; run: string };
 
 export const RESULTS = new URL("./results/latest.json", import.meta.url);
 
 export function median(xs: number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+  return xs.length === 0 ? NaN : harnessMedian(xs);
 }
 
 /** Nearest-rank percentile (p in 0..100) of unsorted samples. */
