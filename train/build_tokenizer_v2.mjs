@@ -1,6 +1,7 @@
 // Builds train/tokenizer/ufb-uncased-v2/tokenizer.json: bert-base-uncased with crammedBERT special-token
 // spellings, non-ASCII characters isolated, and our pre-normalization table ("ufb_text_rules").
 //   npx node train/build_tokenizer_v2.mjs [--bert ../shared/data/vocab/bert-base-uncased/tokenizer.json]
+//                                         [--vocab train/tokenizer/ufb-uncased-v2/vocab.txt | none]
 //                                         [--out train/tokenizer/ufb-uncased-v2/tokenizer.json]
 // Paths are relative to the repository root. The output is deterministic (committed; training and packages
 // use the committed file, this script only documents and repeats how it was made).
@@ -35,9 +36,19 @@ for (const [tok, id] of Object.entries(bert.model.vocab)) {
   if (name !== tok && name in bert.model.vocab) throw new Error(`${name} is already a token of the vocabulary`);
   vocab[name] = id;
 }
+// The shipped vocabulary is bert-base-uncased pruned to the tokens our pretraining text uses most (vocab.txt,
+// made by `node train/prepare_reviews.ts vocab`: every character and ##character kept, then by frequency, in
+// bert's order): a third of the embedding table, the same tokenization rules.
+const vocabFile = opt("--vocab", "train/tokenizer/ufb-uncased-v2/vocab.txt");
+if (vocabFile !== "none") {
+  const kept = readFileSync(resolve(root, vocabFile), "utf8").split("\n").filter((t) => t.length > 0);
+  for (const t of kept) if (!(t in vocab)) throw new Error(`${vocabFile}: ${t} is not a bert-base-uncased token`);
+  for (const k of Object.keys(vocab)) delete vocab[k];
+  kept.forEach((t, i) => { vocab[t] = i; });
+}
 const renameAdded = bert.added_tokens.map((t) => {
   if (!(t.content in RENAME)) throw new Error(`unexpected added token ${t.content}`);
-  return { ...t, content: RENAME[t.content] };
+  return { ...t, content: RENAME[t.content], id: vocab[RENAME[t.content]] };
 });
 const special = (t) => ({ id: t, ids: [vocab[t]], tokens: [t] });
 const sp = (id, type_id = 0) => ({ SpecialToken: { id, type_id } });

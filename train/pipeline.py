@@ -1,0 +1,551 @@
+"""Second-generation recipe: review-text MLM pretraining -> joint fine-tuning -> evaluation -> int8 export.
+
+    python3 train/pipeline.py --name ufb-sst2-2x9 --trees 2 --depth 9 --data .data/ufb2 --work /tmp/ufb2/2x9
+
+One process trains one variant; train/run_gpu2.sh runs several side by side on one GPU (same data, same
+schedule, same wall-clock budget) and packs what comes back. Each process writes into --work:
+
+    results.json        config, throughput, loss curve, MLM validation, fine-tuning, every evaluation
+    predictions.json    per-example f32 logits on SST-2 dev and on the behaviour set
+    weights.q8.npz      the exported classifier (with its tied MLM decoder = the word embedding): the large
+                        matrices as int8 + one f32 scale per row with the package's q8 rule (docs/format.md),
+                        everything else f32; train/assemble2.py turns it back into a checkpoint folder
+    stable.pt           full-precision pretraining state (stays on the machine, for a following call)
+
+Schedule: warmup -> constant -> linear decay over the last --decay-frac of the run, where the run's progress
+is max(step / --steps, seconds / --seconds): whichever budget binds first ends the run on time.
+Fine-tuning keeps a masked-LM loss on review text next to the classification loss, so the shipped encoder
+still fills masks (one package serves classify, embed and fill-mask).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import lzma
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ufb.export import arch_dict  # noqa: E402
+from ufb.model import UFBConfig, UFBForMLM, classifier_from_mlm  # noqa: E402
+
+T0 = time.time()
+
+
+def log(*a):
+    print(f"[{time.time() - T0:7.1f}s]", *a, flush=True)
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--name", required=True)
+    ap.add_argument("--data", default=".data/ufb2")
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--hidden", type=int, default=512)
+    ap.add_argument("--layers", type=int, default=4)
+    ap.add_argument("--heads", type=int, default=8)
+    ap.add_argument("--trees", type=int, required=True)
+    ap.add_argument("--depth", type=int, required=True)
+    ap.add_argument("--dropout", type=float, default=0.1)
+    ap.add_argument("--max-seq", type=int, default=128)
+    # pretraining
+    ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--warmup", type=int, default=400)
+    ap.add_argument("--steps", type=int, default=100000, help="step budget")
+    ap.add_argument("--seconds", type=float, default=400.0, help="wall-clock budget of the pretraining")
+    ap.add_argument("--decay-frac", type=float, default=0.2)
+    ap.add_argument("--call-seconds", type=float, default=0.0,
+                    help="> 0: this invocation pretrains at most this long, saves stable.pt and exits with the "
+                         "MLM (continue with --resume in the next call)")
+    ap.add_argument("--mask-prob", type=float, default=0.2)
+    ap.add_argument("--wd", type=float, default=0.01)
+    ap.add_argument("--resume", default="", help="stable.pt of an earlier call (same machine) to continue from")
+    ap.add_argument("--stage", default="all", choices=["all", "pretrain", "finetune"],
+                    help="pretrain: stop after pretraining and export the MLM; finetune: start from --init")
+    ap.add_argument("--init-step", type=int, default=0, help="pretrain with --init: the step it was saved at")
+    ap.add_argument("--init-seconds", type=float, default=0.0)
+    ap.add_argument("--stream", default="reviews.u16.xz", help="MLM token stream in --data")
+    ap.add_argument("--init", default="", help="finetune: the MLM weights.q8.npz (or .npz.xz) of a pretrain stage")
+    # fine-tuning
+    ap.add_argument("--ft-sources", default="sst2_train,aug,kotzias,blitzer")
+    ap.add_argument("--ft-epochs", type=float, default=2.0)
+    ap.add_argument("--ft-batch", type=int, default=64)
+    ap.add_argument("--ft-lr", type=float, default=1.5e-4)
+    ap.add_argument("--ft-mlm-weight", type=float, default=0.5)
+    ap.add_argument("--ft-mlm-batch", type=int, default=16)
+    ap.add_argument("--ft-seconds", type=float, default=150.0, help="fine-tuning stops after this many seconds")
+    ap.add_argument("--no-export", action="store_true")
+    return ap.parse_args(argv)
+
+
+# ------------------------------------------------------------------------------------------------ data
+
+def load_u16(path: str) -> np.ndarray:
+    with open(path, "rb") as f:
+        planes = np.frombuffer(lzma.decompress(f.read()), dtype=np.uint8)
+    n = planes.size // 2
+    out = np.empty(n, dtype="<u2")
+    out.view(np.uint8)[0::2] = planes[:n]
+    out.view(np.uint8)[1::2] = planes[n:]
+    return out
+
+
+def load_classification(path: str) -> dict:
+    """cls.json.xz: {"splits": {name: {"ids": [[...]], "labels": [...], ...}}} (ids with specials)."""
+    with open(path, "rb") as f:
+        return json.loads(lzma.decompress(f.read()))["splits"]
+
+
+def pad_split(split: dict, pad: int, device: str):
+    ids = split["ids"]
+    L = max(len(x) for x in ids)
+    arr = np.full((len(ids), L), pad, dtype=np.int64)
+    for i, x in enumerate(ids):
+        arr[i, :len(x)] = x
+    lengths = np.array([len(x) for x in ids], dtype=np.int64)
+    labels = np.array(split["labels"], dtype=np.int64)
+    return tuple(torch.from_numpy(a).to(device) for a in (arr, lengths, labels))
+
+
+class MaskedLM:
+    """Blocks of a token stream, <cls> first, masked with the 80/10/10 rule (special ids are never masked)."""
+
+    def __init__(self, stream: np.ndarray, meta: dict, args, device: str):
+        self.device = device
+        self.L = args.max_seq - 1
+        sp = meta["special_ids"]
+        self.cls, self.mask_id = sp["<cls>"], sp["<mask>"]
+        self.specials = torch.tensor(sorted(sp.values()), device=device)
+        self.vocab = meta["vocab_size"]
+        self.stream = torch.from_numpy(stream.astype(np.int64)).to(device)
+        self.n_blocks = (self.stream.numel() - self.L) // self.L
+        self.seed = args.seed
+        self.epoch = None
+
+    def blocks(self, step: int, batch: int):
+        per_epoch = self.n_blocks // batch
+        epoch, pos = divmod(step, per_epoch)
+        if self.epoch is None or self.epoch[0] != epoch:
+            g = torch.Generator().manual_seed(self.seed * 1000 + epoch)
+            off = int(torch.randint(0, self.L, (1,), generator=g))
+            n = (self.stream.numel() - off) // self.L
+            view = self.stream[off:off + n * self.L].view(n, self.L)
+            self.epoch = (epoch, view, torch.randperm(n, generator=g).to(self.device))
+        _, view, perm = self.epoch
+        x = view[perm[pos * batch:(pos + 1) * batch]]
+        return torch.cat([torch.full((x.shape[0], 1), self.cls, dtype=x.dtype, device=x.device), x], 1)
+
+    def mask(self, ids, seed: int, prob: float, only_mask_token: bool = False):
+        g = torch.Generator(device=ids.device).manual_seed(seed)
+        r = torch.rand(ids.shape, generator=g, device=ids.device)
+        special = torch.isin(ids, self.specials)
+        sel = (r < prob) & ~special
+        labels = torch.where(sel, ids, torch.full_like(ids, -100))
+        if only_mask_token:
+            return torch.where(sel, torch.full_like(ids, self.mask_id), ids), labels
+        r2 = torch.rand(ids.shape, generator=g, device=ids.device)
+        rnd = torch.randint(len(self.specials), self.vocab, ids.shape, generator=g, device=ids.device)
+        out = torch.where(sel & (r2 < 0.8), torch.full_like(ids, self.mask_id), ids)
+        out = torch.where(sel & (r2 >= 0.8) & (r2 < 0.9), rnd, out)
+        return out, labels
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+
+def make_optimizer(model, lr, wd, betas=(0.9, 0.98), eps=1e-6):
+    decay, no_decay, seen = [], [], set()
+    for n, p in model.named_parameters():
+        if id(p) in seen or not p.requires_grad:
+            continue
+        seen.add(id(p))
+        (no_decay if (p.ndim < 2 or "norm" in n) else decay).append(p)
+    kw = {"fused": True} if next(model.parameters()).is_cuda else {}
+    return torch.optim.AdamW([{"params": decay, "weight_decay": wd}, {"params": no_decay, "weight_decay": 0.0}],
+                             lr=lr, betas=betas, eps=eps, **kw)
+
+
+def autocast(device):
+    return torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.startswith("cuda"))
+
+
+def mlm_logits(encoder_out: torch.Tensor, embedding: torch.Tensor, labels: torch.Tensor):
+    sel = labels != -100
+    return encoder_out[sel] @ embedding.t(), labels[sel]
+
+
+@torch.no_grad()
+def mlm_eval(encoder, embedding, data: MaskedLM, stream: np.ndarray, device, n_blocks=400, prob=0.15):
+    """Loss (80/10/10 at 20 %) and fill-mask top-1/top-5 (every selected token replaced by <mask>, 15 %)."""
+    was = encoder.training
+    encoder.eval()
+    L = data.L
+    s = torch.from_numpy(stream.astype(np.int64)).to(device)
+    n = min(n_blocks, (s.numel() - 1) // L)
+    blocks = s[:n * L].view(n, L)
+    blocks = torch.cat([torch.full((n, 1), data.cls, dtype=blocks.dtype, device=device), blocks], 1)
+    tot = k_tot = top1 = top5 = k_fill = 0.0
+    for i in range(0, n, 100):
+        x = blocks[i:i + 100]
+        ids, labels = data.mask(x, seed=424242 + i, prob=0.2)
+        with autocast(device):
+            logits, y = mlm_logits(encoder(ids), embedding, labels)
+        tot += float(F.cross_entropy(logits.float(), y, reduction="sum"))
+        k_tot += y.numel()
+        ids, labels = data.mask(x, seed=777 + i, prob=prob, only_mask_token=True)
+        with autocast(device):
+            logits, y = mlm_logits(encoder(ids), embedding, labels)
+        best = logits.float().topk(5, dim=-1).indices
+        top1 += float((best[:, 0] == y).sum())
+        top5 += float((best == y[:, None]).any(-1).sum())
+        k_fill += y.numel()
+    encoder.train(was)
+    return {"loss": tot / k_tot, "fill_top1": top1 / k_fill, "fill_top5": top5 / k_fill, "masked_tokens": int(k_fill)}
+
+
+def q8_rows(w: np.ndarray):
+    """The package's q8 rule per row: scale = f32(amax / 127), q = round half away from zero (docs/format.md)."""
+    w = w.astype(np.float32)
+    amax = np.abs(w).max(axis=1)
+    scale = (amax / np.float32(127.0)).astype(np.float32)
+    safe = np.where(scale == 0, np.float32(1.0), scale)
+    r = w / safe[:, None]
+    q = np.clip(np.sign(r) * np.floor(np.abs(r) + 0.5), -127, 127).astype(np.int8)
+    q[scale == 0] = 0
+    return q, scale
+
+
+def q8_targets(sd: dict) -> dict:
+    """name -> axis of the rows the package quantizes (1: per column, as the FFF output records)."""
+    out = {}
+    for k, v in sd.items():
+        if v.ndim != 2:
+            continue
+        if k.endswith("ffn.linear_out.weight"):
+            out[k] = 1
+        elif k.endswith(("word_embedding.weight", "query_key_value.weight", "attn.dense.weight",
+                         "ffn.linear_in.weight")):
+            out[k] = 0
+    return out
+
+
+def quantized_state(model) -> tuple[dict, dict]:
+    """(npz dict with int8 matrices + scales and f32 rest, dequantized state dict) — what the int8 package holds."""
+    # the MLM decoder is tied to the word embedding: stored once
+    sd = {k: v.detach().float().cpu().numpy() for k, v in model.state_dict().items() if k != "decoder.weight"}
+    targets = q8_targets(sd)
+    packed, deq = {}, {}
+    for k, v in sd.items():
+        if k in targets:
+            rows = v.T if targets[k] == 1 else v
+            q, s = q8_rows(rows)
+            packed[k + "::q8"] = q
+            packed[k + "::scale"] = s
+            d = q.astype(np.float32) * s[:, None]
+            deq[k] = d.T if targets[k] == 1 else d
+        else:
+            packed[k] = v.astype(np.float32)
+            deq[k] = v
+    return packed, deq
+
+
+@torch.no_grad()
+def classify(clf, split, device, f32=True, conditional=False):
+    was = clf.training
+    clf.eval()
+    ids_all, len_all, _ = split
+    out = []
+    for i in range(0, ids_all.shape[0], 128):
+        lens = len_all[i:i + 128]
+        L = int(lens.max())
+        ids = ids_all[i:i + 128, :L]
+        mask = (torch.arange(L, device=ids.device)[None, :] < lens[:, None]).long()
+        if f32:
+            logits, _ = clf(ids, mask, conditional=conditional, use_sdpa=not conditional)
+        else:
+            with autocast(device):
+                logits, _ = clf(ids, mask)
+        out.append(logits.float())
+    clf.train(was)
+    return torch.cat(out)
+
+
+def accuracy(logits, split) -> float:
+    return float((logits.argmax(-1) == split[2]).float().mean())
+
+
+def per_phenomenon(logits, split, phenomena: list[str]) -> dict:
+    ok = (logits.argmax(-1) == split[2]).cpu().numpy()
+    table = {}
+    for name in sorted(set(phenomena)):
+        idx = [i for i, p in enumerate(phenomena) if p == name]
+        table[name] = {"n": len(idx), "accuracy": round(float(ok[idx].mean()), 4)}
+    table["all"] = {"n": len(ok), "accuracy": round(float(ok.mean()), 4)}
+    return table
+
+
+# ------------------------------------------------------------------------------------------------ main
+
+def main():
+    args = parse_args()
+    os.makedirs(args.work, exist_ok=True)
+    device = args.device
+    if device.startswith("cuda"):
+        torch.backends.cuda.matmul.allow_tf32 = False  # f32 evaluation must be real f32
+        torch.backends.cudnn.allow_tf32 = False
+        log("device", torch.cuda.get_device_name(0), "torch", torch.__version__)
+    with open(os.path.join(args.data, "pretrain-meta.json")) as f:
+        meta = json.load(f)
+    pad = meta["special_ids"]["<pad>"]
+    results = {"name": args.name, "args": vars(args), "loss_curve": [], "evaluations": {}}
+
+    cfg = UFBConfig(vocab_size=meta["vocab_size"], hidden_size=args.hidden, num_layers=args.layers,
+                    num_heads=args.heads, fff_trees=args.trees, fff_depth=args.depth, max_seq_length=args.max_seq,
+                    dropout=args.dropout, attn_dropout=args.dropout)
+    torch.manual_seed(args.seed)
+    model = UFBForMLM(cfg).to(device)
+    n_params = sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
+    nodes = args.trees * cfg.fff_nodes
+    visited = args.trees * (args.depth + 1)
+    results["model"] = {"arch": arch_dict(cfg), "mlm_parameters": n_params, "fff_nodes_per_layer": nodes,
+                        "fff_neurons_per_token_and_layer": visited, "fff_fraction": visited / nodes}
+    log(f"{args.name}: {args.layers}x{args.hidden}, FFF {args.trees}x{args.depth} ({visited}/{nodes} neurons = "
+        f"{100 * visited / nodes:.2f} %), vocab {cfg.vocab_size}, {n_params / 1e6:.2f} M parameters")
+
+    train_stream = load_u16(os.path.join(args.data, args.stream))
+    val_reviews = load_u16(os.path.join(args.data, "val_reviews.u16.xz"))
+    val_wiki = load_u16(os.path.join(args.data, "wikitext_val.u16.xz"))
+    data = MaskedLM(train_stream, meta, args, device)
+    log(f"pretraining stream {train_stream.size} tokens ({data.n_blocks} blocks)")
+
+    if args.stage == "finetune":
+        load_packed(model, args.init)
+        results["init"] = args.init
+        emb = model.encoder.embedding.word_embedding.weight
+        results["evaluations"]["init_mlm"] = {"reviews": mlm_eval(model.encoder, emb, data, val_reviews, device)}
+        log(f"init from {args.init}: {json.dumps(results['evaluations']['init_mlm'])}")
+    else:
+        pretrain(model, data, args, results, device, val_reviews, val_wiki)
+        if args.stage == "pretrain" or results.get("pretraining_paused"):
+            packed, _ = quantized_state(model)
+            np.savez(os.path.join(args.work, "weights.q8.npz"), **packed)
+            results["export"] = {"config": {"arch": arch_dict(model.cfg)}, "kind": "mlm"}
+            results["wall_seconds"] = round(time.time() - T0, 1)
+            with open(os.path.join(args.work, "results.json"), "w") as f:
+                json.dump(results, f, indent=1)
+            log("done (pretrain stage)")
+            return
+    finetune_and_export(model, data, args, results, device, val_reviews, pad)
+
+
+def load_packed(model, path: str) -> None:
+    """Loads a weights.q8.npz (int8 matrices dequantized with their row scales)."""
+    raw = open(path, "rb").read()
+    if path.endswith(".xz"):
+        raw = lzma.decompress(raw)
+    import io
+    z = np.load(io.BytesIO(raw))
+    sd = {}
+    for k in z.files:
+        if k.endswith("::scale"):
+            continue
+        if k.endswith("::q8"):
+            name = k[:-4]
+            d = z[k].astype(np.float32) * z[name + "::scale"][:, None]
+            sd[name] = d.T if q8_targets({name: d})[name] == 1 else d
+        else:
+            sd[k] = z[k]
+    state = model.state_dict()
+    for k in list(sd):
+        if k not in state:
+            sd.pop(k)
+    missing = [k for k in state if k not in sd]
+    model.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in sd.items()}, strict=False)
+    if hasattr(model, "decoder"):
+        model.decoder.weight = model.encoder.embedding.word_embedding.weight
+    assert all(k == "decoder.weight" for k in missing), missing
+
+
+def pretrain(model, data, args, results, device, val_reviews, val_wiki):
+    opt = make_optimizer(model, args.lr, args.wd)
+    step, seconds = 0, 0.0
+    if args.resume and os.path.exists(args.resume):
+        obj = torch.load(args.resume, map_location=device, weights_only=False)
+        model.load_state_dict(obj["model"])
+        opt.load_state_dict(obj["opt"])
+        step, seconds = obj["step"], obj["seconds"]
+        results["loss_curve"] = obj.get("loss_curve", [])
+        results["resumed_at_step"] = step
+        log(f"resumed from {args.resume} at step {step}")
+    elif args.init:  # the machine is a new one: continue from the returned int8 MLM, fresh optimizer, re-warmup
+        load_packed(model, args.init)
+        step, seconds = args.init_step, args.init_seconds
+        results["resumed_at_step"] = step
+        results["resumed_from_int8"] = args.init
+        log(f"continuing from {args.init} at step {step} with a fresh optimizer")
+    start_step = step
+    emb = model.encoder.embedding.word_embedding.weight
+
+    def progress():
+        return max(step / args.steps, seconds / args.seconds)
+
+    def lr_now():
+        warm = min(1.0, (step + 1) / args.warmup)
+        if args.init and not (args.resume and os.path.exists(args.resume)):
+            warm *= min(1.0, (step - start_step + 1) / 200)
+        p = progress()
+        stable_end = 1.0 - args.decay_frac
+        return args.lr * warm * (1.0 if p < stable_end else max(0.0, (1.0 - p) / args.decay_frac))
+
+    model.train()
+    t_log, tok_since, t_since = time.time(), 0, time.time()
+    t_call = time.time()
+    while progress() < 1.0:
+        if args.call_seconds > 0 and time.time() - t_call > args.call_seconds:
+            log(f"call budget reached at step {step} (progress {progress():.3f}): saving to continue later")
+            results["pretraining_paused"] = True
+            break
+        t = time.time()
+        x = data.blocks(step, args.batch)
+        ids, labels = data.mask(x, seed=args.seed * 7919 + step, prob=args.mask_prob)
+        lr = lr_now()
+        for g in opt.param_groups:
+            g["lr"] = lr
+        with autocast(device):
+            logits, y = mlm_logits(model.encoder(ids), emb, labels)
+            loss = F.cross_entropy(logits.float(), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        tok_since += ids.numel()
+        if step % 25 == 0 and device.startswith("cuda"):
+            torch.cuda.synchronize()
+        seconds += time.time() - t
+        if time.time() - t_log > 20:
+            rate = tok_since / (time.time() - t_since)
+            log(f"step {step} loss {float(loss):.4f} lr {lr:.2e} gnorm {float(gn):.2f} {rate / 1e6:.2f}M tok/s "
+                f"epoch {step * args.batch / data.n_blocks:.2f} progress {progress():.3f}")
+            results["loss_curve"].append({"step": step, "seconds": round(seconds, 1), "loss": round(float(loss), 4),
+                                          "lr": lr, "tokens_per_s": round(rate)})
+            t_log, tok_since, t_since = time.time(), 0, time.time()
+    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "seconds": seconds,
+                "loss_curve": results["loss_curve"]},
+               os.path.join(args.work, "stable.pt"))
+    results["pretraining"] = {"steps": step, "seconds": round(seconds, 1), "batch": [args.batch, args.max_seq],
+                              "tokens_seen": step * args.batch * args.max_seq,
+                              "epochs": round(step * args.batch / data.n_blocks, 2)}
+    del opt
+    model.float()
+    ev = {"reviews": mlm_eval(model.encoder, emb, data, val_reviews, device),
+          "wikitext": mlm_eval(model.encoder, emb, data, val_wiki, device)}
+    results["evaluations"]["pretrained_mlm"] = ev
+    log(f"pretrained: {json.dumps(ev)}")
+
+
+def finetune_and_export(model, data, args, results, device, val_reviews, pad):
+    cls = load_classification(os.path.join(args.data, "cls.json.xz"))
+    log("classification splits: " + ", ".join(f"{k} {len(v['labels'])}" for k, v in cls.items()))
+    sources = [s for s in args.ft_sources.split(",") if s and s in cls]
+    ft = {"ids": [], "labels": []}
+    for s in sources:
+        ft["ids"] += cls[s]["ids"]
+        ft["labels"] += cls[s]["labels"]
+    train = pad_split(ft, pad, device)
+    dev = pad_split(cls["sst2_dev"], pad, device)
+    behaviour = pad_split(cls["behaviour"], pad, device) if "behaviour" in cls else None
+    clf = classifier_from_mlm(model, num_labels=2, head_dim=args.hidden, pooler="zero_index", seed=args.seed + 17)
+    del model
+    clf.train()
+    opt = make_optimizer(clf, args.ft_lr, 0.01, betas=(0.9, 0.999), eps=1e-8)
+    n = train[0].shape[0]
+    steps_per_epoch = n // args.ft_batch
+    total = int(steps_per_epoch * args.ft_epochs)
+    warm = max(1, int(0.06 * total))
+    g = torch.Generator().manual_seed(args.seed)
+    perm = torch.cat([torch.randperm(n, generator=g) for _ in range(math.ceil(args.ft_epochs))]).to(device)
+    emb = clf.encoder.embedding.word_embedding.weight
+    t_ft = time.time()
+    run = {"sources": sources, "examples": n, "planned_steps": total, "dev_acc_bf16": []}
+    fstep = 0
+    for fstep in range(total):
+        if time.time() - t_ft > args.ft_seconds:
+            run["stopped_early_at_step"] = fstep
+            log(f"fine-tuning: time budget reached at step {fstep}/{total}")
+            break
+        idx = perm[fstep * args.ft_batch:(fstep + 1) * args.ft_batch]
+        L = int(train[1][idx].max())
+        ids = train[0][idx, :L]
+        mask = (torch.arange(L, device=device)[None, :] < train[1][idx][:, None]).long()
+        frac = fstep / warm if fstep < warm else max(0.0, (total - fstep) / max(1, total - warm))
+        for gr in opt.param_groups:
+            gr["lr"] = args.ft_lr * frac
+        with autocast(device):
+            logits, _ = clf(ids, mask)
+            loss = F.cross_entropy(logits.float(), train[2][idx])
+            if args.ft_mlm_weight > 0:
+                x = data.blocks(10_000_000 + fstep, args.ft_mlm_batch)
+                mids, mlabels = data.mask(x, seed=99991 + fstep, prob=args.mask_prob)
+                ml, my = mlm_logits(clf.encoder(mids), emb, mlabels)
+                loss = loss + args.ft_mlm_weight * F.cross_entropy(ml.float(), my)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(clf.parameters(), 1.0)
+        opt.step()
+        if (fstep + 1) % steps_per_epoch == 0:
+            acc = accuracy(classify(clf, dev, device, f32=False), dev)
+            run["dev_acc_bf16"].append(round(acc, 4))
+            log(f"fine-tuning epoch {(fstep + 1) // steps_per_epoch}: dev acc (bf16) {acc:.4f}")
+    run["steps"] = fstep + 1
+    run["seconds"] = round(time.time() - t_ft, 1)
+    results["finetune"] = run
+
+    # ---------------------------------------------------------------- evaluation (f32) and export
+    clf = clf.float().eval()
+    dev_logits = classify(clf, dev, device)
+    dev_cond = classify(clf, dev, device, conditional=True)
+    evs = {"sst2_dev_f32": accuracy(dev_logits, dev), "sst2_dev_f32_conditional": accuracy(dev_cond, dev),
+           "conditional_agreement": float((dev_logits.argmax(-1) == dev_cond.argmax(-1)).float().mean())}
+    packed, deq = quantized_state(clf)
+    f32_state = {k: v.clone() for k, v in clf.state_dict().items()}
+    clf.load_state_dict({k: torch.from_numpy(v) for k, v in deq.items()})
+    dev_q = classify(clf, dev, device)
+    evs["sst2_dev_int8_weights"] = accuracy(dev_q, dev)
+    preds = {"sst2_dev": {"labels": dev[2].cpu().tolist(), "f32": dev_logits.cpu().tolist(),
+                          "int8_weights": dev_q.cpu().tolist()}}
+    if behaviour is not None:
+        phen = cls["behaviour"]["phenomenon"]
+        b_logits = classify(clf, behaviour, device)
+        clf.load_state_dict(f32_state)
+        b32 = classify(clf, behaviour, device)
+        evs["behaviour_f32"] = per_phenomenon(b32, behaviour, phen)
+        evs["behaviour_int8_weights"] = per_phenomenon(b_logits, behaviour, phen)
+        preds["behaviour"] = {"ids": cls["behaviour"].get("case_ids"), "f32": b32.cpu().tolist()}
+    clf.load_state_dict(f32_state)
+    evs["finetuned_mlm"] = {"reviews": mlm_eval(clf.encoder, clf.encoder.embedding.word_embedding.weight, data,
+                                                val_reviews, device)}
+    results["evaluations"].update(evs)
+    log("evaluation:", json.dumps(evs))
+    results["export"] = {"config": {"arch": arch_dict(clf.cfg)},
+                         "classifier_parameters": sum(p.numel() for p in clf.parameters())}
+    if not args.no_export:
+        np.savez(os.path.join(args.work, "weights.q8.npz"), **packed)
+    with open(os.path.join(args.work, "predictions.json"), "w") as f:
+        json.dump(preds, f, separators=(",", ":"))
+    results["wall_seconds"] = round(time.time() - T0, 1)
+    with open(os.path.join(args.work, "results.json"), "w") as f:
+        json.dump(results, f, indent=1)
+    log("done")
+
+
+if __name__ == "__main__":
+    main()

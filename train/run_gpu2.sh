@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# GPU call of the second-generation recipe (train/pipeline.py): several variants side by side on one GPU,
+# then one packed result in $OUT. Run from the repository root with `.data/ufb2` carried.
+#   bash train/run_gpu2.sh "ufb-sst2-2x9:2:9 ufb-sst2-1x11:1:11" [pipeline.py arguments for every variant]
+# Weights come back as <name>.q8.npz.xz.NNN (15 MiB parts) in the order given, as long as the total stays
+# under the tool's 64 MiB; results.tar.xz holds every variant's results.json, predictions.json and log.
+set -uo pipefail
+export PYTHONUNBUFFERED=1
+OUT=${OUT:-out}
+WORK=${WORK:-/tmp/ufb2}
+mkdir -p "$OUT" "$WORK"
+variants=$1
+shift
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null || true
+pids=()
+for v in $variants; do
+  IFS=: read -r name trees depth <<<"$v"
+  mkdir -p "$WORK/$name"
+  python3 train/pipeline.py --name "$name" --trees "$trees" --depth "$depth" --data .data/ufb2 \
+    --work "$WORK/$name" "$@" >"$WORK/$name/log.txt" 2>&1 &
+  pids+=($!)
+done
+status=0
+for p in "${pids[@]}"; do wait "$p" || status=1; done
+for v in $variants; do IFS=: read -r name _ <<<"$v"; echo "== $name"; tail -n 4 "$WORK/$name/log.txt"; done
+python3 - "$WORK" "$OUT" $variants <<'PY'
+import lzma, os, sys, tarfile
+work, out, variants = sys.argv[1], sys.argv[2], [v.split(":")[0] for v in sys.argv[3:]]
+with tarfile.open(os.path.join(out, "results.tar.xz"), "w:xz") as tar:
+    for name in variants:
+        for f in ("results.json", "predictions.json", "log.txt"):
+            p = os.path.join(work, name, f)
+            if os.path.exists(p):
+                tar.add(p, arcname=f"{name}/{f}")
+budget, part, files = 62 * 2**20, 15 * 2**20, 1
+budget -= os.path.getsize(os.path.join(out, "results.tar.xz"))
+for name in variants:
+    p = os.path.join(work, name, "weights.q8.npz")
+    if not os.path.exists(p):
+        continue
+    data = lzma.compress(open(p, "rb").read(), preset=6)
+    n = (len(data) + part - 1) // part
+    if len(data) > budget or files + n > 8:
+        print(f"not returned (over the size limit): {name} ({len(data)} bytes)")
+        continue
+    for i in range(n):
+        open(os.path.join(out, f"{name}.q8.npz.xz.{i:03d}"), "wb").write(data[i * part:(i + 1) * part])
+    budget -= len(data)
+    files += n
+    print(f"returned {name}: {len(data)} bytes in {n} parts")
+PY
+exit $status
