@@ -192,8 +192,11 @@ def norm(s):
     """Normalised text for leak checks: lower case, n't joined, punctuation and spacing folded."""
     s = s.lower().replace(" n't", "n't")
     s = s.replace("’", "'")
-    s = re.sub(r"[\s.,!?;:\"()\-]+", " ", s)
-    return " " + s.strip() + " "
+    raw = re.sub(r"\s+", " ", s).strip()
+    s = re.sub(r"[\s.,!?;:\"()\-]+", " ", s).strip()
+    if not re.search(r"\w", s):            # emoticons / symbols only (":)", "★★★★★"): keep them as written
+        s = raw if len(raw) > len(s) else s
+    return " " + s + " "
 
 
 # ---------------------------------------------------------------------------------------------- rules
