@@ -89,6 +89,8 @@ inconsequential irrelevant disposable cumbersome overbearing
 """.split())
 DETS = {"a", "an", "the", "its", "his", "her", "their", "this", "these", "those", "some", "such", "one", "our",
         "your", "my", "every", "another", "what"}
+CLAUSE_VERBS = {"is", "are", "was", "were", "has", "have", "had", "does", "do", "did", "seems", "feels", "makes",
+                "'s", "becomes", "remains", "comes", "looks", "gets", "goes", "proves", "turns", "be", "can", "will"}
 COMPARATIVE = {"best", "funnier", "smarter", "worse", "better", "worst"}
 
 SUBJ = ["it", "the film", "the movie", "this film", "this movie", "the picture", "the story", "the script",
@@ -153,7 +155,7 @@ def build_lexicon(rows, min_count=4, min_cons=0.85):
             continue
         if not 2 <= len(w) <= 7 or NEGATORS.intersection(w):
             continue
-        if any(t.startswith("-") or t in ("``", "''", "'", "--", ":", ";", "...") for t in w):
+        if any(t.startswith("-") or t in ("``", "''", "'", "--", ":", ";", "...", "(", ")") for t in w):
             continue
         if w[0] in (",", ".", "and", "or", "of", "to", "that", "which", "who", "with", "as", "for", "in", "'s") or \
                 w[-1] in (",", "and", "or", "of", "to", "the", "a", "an", "that", "which", "with", "as", "for", "in", "is"):
@@ -279,14 +281,19 @@ def r_but(r, P, want):
 
 
 def r_although(r, P, want):
-    """although <A> , <B> -> label of B (the main clause), in both orders."""
+    """although/despite <A> , <B> -> label of B (the main clause), in both orders."""
     b = P.phrase(r, want)
     a = P.phrase(r, 1 - want if r.random() < 0.8 else want)
     conj = r.choice(["although", "though", "even though", "while"])
-    if r.random() < 0.6:
-        t = f"{conj} it is {a} , {b}" if r.random() < 0.3 else f"{conj} {a} , {b}"
+    first = r.random() < 0.6                        # subordinate clause first or second
+    wa = a.split()
+    if wa[0] in DETS and not CLAUSE_VERBS.intersection(wa):   # noun phrase: "despite <np>" / "although it is <a np>"
+        if a.split()[0] in ("a", "an") and r.random() < 0.5:
+            t = f"{conj} it is {a} , {b}" if first else f"{b} , {conj} it is {a}"
+        else:
+            t = f"despite {a} , {b}" if first else f"{b} , despite {a}"
     else:
-        t = f"{b} , {conj} {a}" if conj != "while" else f"{b} , even if {a}"
+        t = f"{conj} {a} , {b}" if first else f"{b} , {'even if' if conj == 'while' else conj} {a}"
     return t, want
 
 
