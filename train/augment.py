@@ -155,7 +155,7 @@ def build_lexicon(rows, min_count=4, min_cons=0.85):
             continue
         if not 2 <= len(w) <= 7 or NEGATORS.intersection(w):
             continue
-        if any(t.startswith("-") or t in ("``", "''", "'", "--", ":", ";", "...", "(", ")") for t in w):
+        if any(t.startswith("-") or t in ("``", "`", "''", "'", "--", ":", ";", "...", "(", ")") for t in w):
             continue
         if w[0] in (",", ".", "and", "or", "of", "to", "that", "which", "who", "with", "as", "for", "in", "'s") or \
                 w[-1] in (",", "and", "or", "of", "to", "the", "a", "an", "that", "which", "with", "as", "for", "in", "is"):
