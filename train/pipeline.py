@@ -174,7 +174,10 @@ def make_optimizer(model, lr, wd, betas=(0.9, 0.98), eps=1e-6):
 
 
 def autocast(device):
-    return torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.startswith("cuda"))
+    if not device.startswith("cuda"):
+        import contextlib
+        return contextlib.nullcontext()
+    return torch.autocast("cuda", dtype=torch.bfloat16)
 
 
 def mlm_logits(encoder_out: torch.Tensor, embedding: torch.Tensor, labels: torch.Tensor):

@@ -29,6 +29,7 @@ const { positionals, values } = parseArgs({
     tokenizer: { type: "string", default: "train/tokenizer/ufb-uncased-v2/tokenizer.json" },
     "heldout-reviews": { type: "string", default: "1000" },
     aug: { type: "string" },
+    imdb: { type: "boolean", default: false },
     behaviour: { type: "string" },
   },
 });
@@ -206,8 +207,8 @@ function buildClassification(): void {
     sst2_dev: encode(readTsv(join(glue, "dev.tsv"), true)),
     kotzias: encode(reviews(["amazon", "imdb", "yelp"].map((d) => `kotzias-sentences/${d}.tsv.gz`))),
     blitzer: encode(reviews(["books", "dvd", "electronics", "kitchen"].map((d) => `blitzer-mds/${d}.tsv.gz`))),
-    imdb_train: encode(reviews(["imdb/train.tsv.gz"])),
   };
+  if (values.imdb) splits.imdb_train = encode(reviews(["imdb/train.tsv.gz"]));
   if (values.aug) splits.aug = encode(readTsv(values.aug, true));
   if (values.behaviour) {
     const cases = readFileSync(values.behaviour, "utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as { id: string; phenomenon: string; text: string; label: number });

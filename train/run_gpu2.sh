@@ -16,8 +16,16 @@ pids=()
 for v in $variants; do
   IFS=: read -r name trees depth <<<"$v"
   mkdir -p "$WORK/$name"
+  # continue a paused pretraining: from the full state when this is still the same machine, else from the
+  # int8 MLM the previous call returned (INIT_DIR holds <name>.q8.npz.xz and <name>.resume = "step seconds")
+  cont=(--resume "$WORK/$name/stable.pt")
+  if [[ ! -f "$WORK/$name/stable.pt" && -n "${INIT_DIR:-}" && -f "$INIT_DIR/$name.q8.npz.xz" ]]; then
+    read -r istep isec <"$INIT_DIR/$name.resume"
+    cont+=(--init "$INIT_DIR/$name.q8.npz.xz" --init-step "$istep" --init-seconds "$isec")
+  fi
+  [[ -f "$WORK/$name/log.txt" ]] && mv "$WORK/$name/log.txt" "$WORK/$name/log-previous.txt"
   python3 train/pipeline.py --name "$name" --trees "$trees" --depth "$depth" --data .data/ufb2 \
-    --work "$WORK/$name" "$@" >"$WORK/$name/log.txt" 2>&1 &
+    --work "$WORK/$name" "${cont[@]}" "$@" >"$WORK/$name/log.txt" 2>&1 &
   pids+=($!)
 done
 status=0
@@ -28,7 +36,7 @@ import lzma, os, sys, tarfile
 work, out, variants = sys.argv[1], sys.argv[2], [v.split(":")[0] for v in sys.argv[3:]]
 with tarfile.open(os.path.join(out, "results.tar.xz"), "w:xz") as tar:
     for name in variants:
-        for f in ("results.json", "predictions.json", "log.txt"):
+        for f in ("results.json", "predictions.json", "log.txt", "log-previous.txt"):
             p = os.path.join(work, name, f)
             if os.path.exists(p):
                 tar.add(p, arcname=f"{name}/{f}")
