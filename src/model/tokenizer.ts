@@ -2,12 +2,15 @@
  * Text → token ids for crammedBERT-style tokenizer.json files, through @huggingface/tokenizers.
  *
  * The library does the normalisation, pre-tokenisation, WordPiece and template; this wrapper adds what
- * it lacks: truncation to the model's max_seq_length (keeping the template's special tokens) and pairs
- * whose second text is empty (the library treats "" as "no pair", the reference does not).
+ * it lacks: our pre-normalization when the file carries "ufb_text_rules" (text-rules.ts), truncation to the
+ * model's max_seq_length (keeping the template's special tokens), pairs whose second text is empty (the
+ * library treats "" as "no pair", the reference does not), and a word → tokens cache (the library's
+ * WordPiece rebuilds every candidate substring of every word, which dominates when corpora are tokenized).
  */
 import { Tokenizer } from "@huggingface/tokenizers";
 import { SPECIAL_TOKEN_ROLES, type SpecialTokens } from "../weights/index.ts";
 import { ModelError } from "./errors.ts";
+import { TextRules } from "./text-rules.ts";
 
 export interface TokenizedText {
   ids: number[];
@@ -16,10 +19,19 @@ export interface TokenizedText {
   truncated: boolean;
   /** Number of tokens the text would have had without truncation. */
   fullLength: number;
+  /**
+   * Tokens the text (and pair) produced before truncation and template, not counting <pad>, <cls>, <sep>,
+   * <s>, </s> written literally. 0 means the input had no content (only whitespace, zero-width or control
+   * characters); <unk> and <mask> count as content.
+   */
+  contentTokens: number;
 }
 
 /** The special tokens the engine needs, by role. Ids come from tokenizer.json's added_tokens. */
 export type SpecialTokenIds = SpecialTokens;
+
+/** Bounds the word cache (a Worker isolate keeps it between requests; corpora have ~10^5–10^6 words). */
+const WORD_CACHE_LIMIT = 200_000;
 
 interface AddedTokenJson { id: number; content: string; special?: boolean }
 
@@ -32,6 +44,14 @@ export class TextTokenizer {
   private readonly idToToken: string[];
   private readonly specialsSingle: number;
   private readonly specialsPair: number;
+  /** Pre-normalization of ufb-uncased-v2 and later tokenizers; null for files without "ufb_text_rules". */
+  readonly rules: TextRules | null;
+  /** Added-token strings: a text containing one takes the library's own path (it splits them out first). */
+  private readonly addedContents: string[];
+  /** Whether words may be tokenized outside the library (see tokenizeText). */
+  private readonly wordPath: boolean;
+  private readonly wordCache = new Map<string, string[]>();
+  private readonly notContent: Set<number>;
 
   /** @param json the parsed tokenizer.json. @param maxLength the model's max_seq_length. */
   constructor(json: unknown, maxLength: number) {
@@ -51,6 +71,11 @@ export class TextTokenizer {
       if (role && special[role] === undefined) special[role] = t.id;
     }
     this.special = special;
+    this.rules = TextRules.fromTokenizerJson(json);
+    this.addedContents = added.map((t) => t.content);
+    // Added tokens with normalized: true are also matched after normalization; not worth handling here.
+    this.wordPath = added.every((t) => (t as { normalized?: boolean }).normalized === false) && this.tokenizer.model !== null;
+    this.notContent = new Set([special.pad, special.cls, special.sep, special.bos, special.eos].filter((x): x is number => x !== undefined));
     this.specialsSingle = this.applyTemplate([], null).length;
     this.specialsPair = this.applyTemplate([], []).length;
   }
@@ -71,8 +96,9 @@ export class TextTokenizer {
    * pairs lose tokens from the longer side first (Hugging Face's "longest_first").
    */
   encode(text: string, pair?: string | null): TokenizedText {
-    let a = this.tokenizer.tokenize(text, { add_special_tokens: false });
-    let b = pair === undefined || pair === null ? null : this.tokenizer.tokenize(pair, { add_special_tokens: false });
+    let a = this.tokenizeText(text);
+    let b = pair === undefined || pair === null ? null : this.tokenizeText(pair);
+    const contentTokens = this.countContent(a) + (b === null ? 0 : this.countContent(b));
     const specials = b === null ? this.specialsSingle : this.specialsPair;
     const fullLength = a.length + (b?.length ?? 0) + specials;
     const budget = this.maxLength - specials;
@@ -93,7 +119,51 @@ export class TextTokenizer {
       }
     }
     const tokens = this.applyTemplate(a, b);
-    return { ids: tokens.map((t) => this.tokenId(t)), tokens, truncated, fullLength };
+    return { ids: tokens.map((t) => this.tokenId(t)), tokens, truncated, fullLength, contentTokens };
+  }
+
+  /**
+   * Ids of many texts, by the same code path as encode() but without truncation. With
+   * `addSpecialTokens: false` each text gives only its own tokens (what corpus tokenization wants).
+   */
+  encodeBatch(texts: readonly string[], { addSpecialTokens = true }: { addSpecialTokens?: boolean } = {}): number[][] {
+    return texts.map((t) => {
+      const tokens = this.tokenizeText(t);
+      return (addSpecialTokens ? this.applyTemplate(tokens, null) : tokens).map((x) => this.tokenId(x));
+    });
+  }
+
+  /**
+   * Tokens of one text without template: rules, then the library. For texts without an added-token string
+   * this calls the library's normalizer, pre-tokenizer and model itself, exactly as Tokenizer.encode_text
+   * does for such a text, so that the model's result can be cached per word.
+   */
+  private tokenizeText(text: string): string[] {
+    if (this.rules) text = this.rules.apply(text);
+    if (!this.wordPath || this.addedContents.some((c) => text.includes(c))) {
+      return this.tokenizer.tokenize(text, { add_special_tokens: false });
+    }
+    const t = this.tokenizer;
+    const normalized = t.normalizer ? t.normalizer(text) : text;
+    if (normalized.length === 0) return [];
+    const words = t.pre_tokenizer ? t.pre_tokenizer(normalized, { section_index: 0 }) : [normalized];
+    const out: string[] = [];
+    for (const w of words) {
+      let got = this.wordCache.get(w);
+      if (got === undefined) {
+        got = t.model!([w]);
+        if (this.wordCache.size >= WORD_CACHE_LIMIT) this.wordCache.clear();
+        this.wordCache.set(w, got);
+      }
+      for (const x of got) out.push(x);
+    }
+    return out;
+  }
+
+  private countContent(tokens: string[]): number {
+    let n = 0;
+    for (const t of tokens) if (!this.notContent.has(this.vocab.get(t) ?? -1)) n++;
+    return n;
   }
 
   tokenId(token: string): number {
