@@ -151,7 +151,7 @@ export class TextTokenizer {
     for (const w of words) {
       let got = this.wordCache.get(w);
       if (got === undefined) {
-        got = t.model!([w]);
+        got = t.model!([w]) as string[];
         if (this.wordCache.size >= WORD_CACHE_LIMIT) this.wordCache.clear();
         this.wordCache.set(w, got);
       }
