@@ -7,3 +7,9 @@ declare namespace Cloudflare {
     PACKAGES: Fetcher;
   }
 }
+
+// Vite's ?raw imports (a file's text as a string), for repository files outside test/fixtures.
+declare module "*?raw" {
+  const text: string;
+  export default text;
+}

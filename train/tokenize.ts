@@ -28,7 +28,7 @@ for (const k of Object.keys(opts)) if (!["tokenizer", "in", "out", "sep-id", "ba
 if (!opts.tokenizer || !opts.in || !opts.out) usage();
 
 // max length only matters for encode(); encodeBatch does not truncate
-const tok = TextTokenizer.fromJsonText(readFileSync(opts.tokenizer, "utf8"), Number.MAX_SAFE_INTEGER);
+const tok = TextTokenizer.fromJsonText(readFileSync(opts.tokenizer, "utf8"), Number.MAX_SAFE_INTEGER, { cacheLimit: 2_000_000 });
 if (tok.vocabSize > 65536) usage(`vocabulary of ${tok.vocabSize} does not fit uint16`);
 const sep = opts["sep-id"] === "none" ? null : opts["sep-id"] !== undefined ? Number(opts["sep-id"]) : tok.special.sep;
 if (sep !== null && (sep === undefined || !Number.isInteger(sep) || sep < 0 || sep > 65535)) usage(`bad --sep-id ${opts["sep-id"]}`);

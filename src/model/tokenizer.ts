@@ -4,8 +4,9 @@
  * The library does the normalisation, pre-tokenisation, WordPiece and template; this wrapper adds what
  * it lacks: our pre-normalization when the file carries "ufb_text_rules" (text-rules.ts), truncation to the
  * model's max_seq_length (keeping the template's special tokens), pairs whose second text is empty (the
- * library treats "" as "no pair", the reference does not), and a word → tokens cache (the library's
- * WordPiece rebuilds every candidate substring of every word, which dominates when corpora are tokenized).
+ * library treats "" as "no pair", the reference does not), and a cache of space-free pieces of text (the
+ * library's normalizer and pre-tokenizer run regular expressions per character, which dominates when
+ * corpora are tokenized).
  */
 import { Tokenizer } from "@huggingface/tokenizers";
 import { SPECIAL_TOKEN_ROLES, type SpecialTokens } from "../weights/index.ts";
@@ -30,8 +31,13 @@ export interface TokenizedText {
 /** The special tokens the engine needs, by role. Ids come from tokenizer.json's added_tokens. */
 export type SpecialTokenIds = SpecialTokens;
 
-/** Bounds the word cache (a Worker isolate keeps it between requests; corpora have ~10^5–10^6 words). */
-const WORD_CACHE_LIMIT = 200_000;
+/** Bounds the piece cache by default: a Worker isolate keeps it between requests. */
+const PIECE_CACHE_LIMIT = 100_000;
+
+export interface TextTokenizerOptions {
+  /** Entries of the space-free piece → tokens cache (cleared when full); corpus tokenization wants more. */
+  cacheLimit?: number;
+}
 
 interface AddedTokenJson { id: number; content: string; special?: boolean }
 
@@ -50,15 +56,17 @@ export class TextTokenizer {
   private readonly addedContents: string[];
   /** Whether words may be tokenized outside the library (see tokenizeText). */
   private readonly wordPath: boolean;
-  private readonly wordCache = new Map<string, string[]>();
+  private readonly pieceCache = new Map<string, string[]>();
+  private readonly cacheLimit: number;
   private readonly notContent: Set<number>;
 
   /** @param json the parsed tokenizer.json. @param maxLength the model's max_seq_length. */
-  constructor(json: unknown, maxLength: number) {
+  constructor(json: unknown, maxLength: number, options: TextTokenizerOptions = {}) {
     if (typeof json !== "object" || json === null || !("model" in json)) {
       throw new ModelError("bad_tokenizer", "tokenizer.json: expected an object with a \"model\" field");
     }
     this.maxLength = maxLength;
+    this.cacheLimit = options.cacheLimit ?? PIECE_CACHE_LIMIT;
     this.tokenizer = new Tokenizer(json, {});
     this.vocab = this.tokenizer.get_vocab(true);
     this.vocabSize = this.vocab.size;
@@ -80,14 +88,14 @@ export class TextTokenizer {
     this.specialsPair = this.applyTemplate([], []).length;
   }
 
-  static fromJsonText(text: string, maxLength: number): TextTokenizer {
+  static fromJsonText(text: string, maxLength: number, options: TextTokenizerOptions = {}): TextTokenizer {
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch (e) {
       throw new ModelError("bad_tokenizer", `tokenizer.json is not valid JSON: ${(e as Error).message}`);
     }
-    return new TextTokenizer(json, maxLength);
+    return new TextTokenizer(json, maxLength, options);
   }
 
   /**
@@ -134,30 +142,37 @@ export class TextTokenizer {
   }
 
   /**
-   * Tokens of one text without template: rules, then the library. For texts without an added-token string
-   * this calls the library's normalizer, pre-tokenizer and model itself, exactly as Tokenizer.encode_text
-   * does for such a text, so that the model's result can be cached per word.
+   * Tokens of one text without template: rules, then the library. A text without an added-token string is
+   * cut at ASCII spaces and each piece goes through the library's normalizer, pre-tokenizer and model, as
+   * Tokenizer.encode_text would send the whole text; the result is the same because nothing in that chain
+   * looks across a space (clean_text, CJK spacing, NFD and lowercasing, final sigma included, are local
+   * to a space-free run, and both pre-tokenizers split at spaces), and it lets pieces be cached.
    */
   private tokenizeText(text: string): string[] {
     if (this.rules) text = this.rules.apply(text);
     if (!this.wordPath || this.addedContents.some((c) => text.includes(c))) {
       return this.tokenizer.tokenize(text, { add_special_tokens: false });
     }
-    const t = this.tokenizer;
-    const normalized = t.normalizer ? t.normalizer(text) : text;
-    if (normalized.length === 0) return [];
-    const words = t.pre_tokenizer ? t.pre_tokenizer(normalized, { section_index: 0 }) : [normalized];
     const out: string[] = [];
-    for (const w of words) {
-      let got = this.wordCache.get(w);
+    for (const piece of text.split(" ")) {
+      if (piece.length === 0) continue;
+      let got = this.pieceCache.get(piece);
       if (got === undefined) {
-        got = t.model!([w]);
-        if (this.wordCache.size >= WORD_CACHE_LIMIT) this.wordCache.clear();
-        this.wordCache.set(w, got);
+        got = this.tokenizePiece(piece);
+        if (this.pieceCache.size >= this.cacheLimit) this.pieceCache.clear();
+        this.pieceCache.set(piece, got);
       }
       for (const x of got) out.push(x);
     }
     return out;
+  }
+
+  private tokenizePiece(piece: string): string[] {
+    const t = this.tokenizer;
+    const normalized = t.normalizer ? t.normalizer(piece) : piece;
+    if (normalized.length === 0) return [];
+    const words = t.pre_tokenizer ? t.pre_tokenizer(normalized, { section_index: 0 }) : [normalized];
+    return t.model!(words) as string[];
   }
 
   private countContent(tokens: string[]): number {

@@ -117,7 +117,11 @@ export const ManifestSchema = z.strictObject({
   config: PackageConfigSchema,
   specialTokens: SpecialTokensSchema,
   quantization: QuantizationSchema,
-  tokenizer: z.strictObject({ file: z.string(), bytes: uint, sha256 }),
+  tokenizer: z.strictObject({
+    file: z.string(), bytes: uint, sha256,
+    /** Version of the pre-normalization rules inside tokenizer.json ("ufb_text_rules"), when it has them. */
+    textRules: z.string().optional(),
+  }),
   weights: z.strictObject({ file: z.string(), bytes: uint, alignment: z.literal(SEGMENT_ALIGN), headerBytes: z.literal(HEADER_BYTES) }),
   tensors: z.array(TensorEntrySchema),
   /** In file order. */

@@ -21,6 +21,8 @@ export interface TokenizerInfo {
   /** Entries of model.vocab (the ids 0 … n−1 the model can see). */
   vocabSize: number;
   modelType: string;
+  /** ufb_text_rules.version (our pre-normalization, src/model/text-rules.ts), absent for plain files. */
+  textRules?: string;
 }
 
 export function readTokenizerInfo(bytes: Uint8Array, name = "tokenizer.json"): TokenizerInfo {
@@ -56,5 +58,12 @@ export function readTokenizerInfo(bytes: Uint8Array, name = "tokenizer.json"): T
       specialTokens[role] = a.id as number;
     }
   }
-  return { specialTokens, vocabSize: Math.max(ids.length, maxId + 1), modelType: String(t.model.type) };
+  const rules = (t as { ufb_text_rules?: { version?: unknown } }).ufb_text_rules;
+  if (rules !== undefined && (typeof rules !== "object" || rules === null || typeof rules.version !== "string")) {
+    throw new PackageError("bad_checkpoint", `${name}: ufb_text_rules needs a string version`);
+  }
+  return {
+    specialTokens, vocabSize: Math.max(ids.length, maxId + 1), modelType: String(t.model.type),
+    ...(rules ? { textRules: rules.version as string } : {}),
+  };
 }

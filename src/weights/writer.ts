@@ -11,6 +11,7 @@ import { quantizeMatrixQ8, quantizeQ8, q8MaxError } from "./q8.ts";
 import { encodeRecord } from "./records.ts";
 import { sha256Hex } from "./sha256.ts";
 import type { ByteSink } from "./source.ts";
+import { readTokenizerInfo } from "./tokenizer-info.ts";
 
 /** Model tensors by checkpoint key name, as f32, row-major. Implemented by the checkpoint loader and synth. */
 export interface ModelTensors {
@@ -114,7 +115,11 @@ export async function writePackage(input: PackageInput, sink: ByteSink, options:
       denseVectors: "f32",
       maxAbsError: q8 ? { fffIn, fffOut, embeddings: emb.maxError, dense: dense.maxError } : { fffIn: null, fffOut: null, embeddings: null, dense: null },
     },
-    tokenizer: { file: "tokenizer.json", bytes: input.tokenizer.length, sha256: await sha256Hex(input.tokenizer) },
+    tokenizer: {
+      file: "tokenizer.json", bytes: input.tokenizer.length, sha256: await sha256Hex(input.tokenizer),
+      // omitted, not null, for plain tokenizers: their manifests stay byte-identical to before
+      ...textRulesOf(input.tokenizer),
+    },
     weights: { file: "weights.bin", bytes: layout.totalBytes, alignment: SEGMENT_ALIGN, headerBytes: HEADER_BYTES },
     tensors: layout.dense.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, offset: t.offset, bytes: t.bytes, ...(t.scalesOffset === undefined ? {} : { scalesOffset: t.scalesOffset }) })),
     segments,
@@ -246,4 +251,9 @@ async function writeFff(input: PackageInput, layout: PackageLayout, w: Writer, l
     tiles,
   };
   return { segment, inError, outError };
+}
+
+function textRulesOf(tokenizer: Uint8Array): { textRules?: string } {
+  const v = readTokenizerInfo(tokenizer).textRules;
+  return v === undefined ? {} : { textRules: v };
 }
