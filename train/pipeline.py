@@ -408,15 +408,25 @@ def pretrain(model, data, args, results, device, val_reviews, val_wiki):
         stable_end = 1.0 - args.decay_frac
         return args.lr * warm * (1.0 if p < stable_end else max(0.0, (1.0 - p) / args.decay_frac))
 
+    def save_state():
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "seconds": seconds,
+                    "loss_curve": results["loss_curve"]}, os.path.join(args.work, "stable.pt"))
+        log(f"saved stable.pt at step {step}")
+
     model.train()
     t_log, tok_since, t_since = time.time(), 0, time.time()
     t_call = time.time()
+    saved_before_decay = False
     while progress() < 1.0:
         if args.call_seconds > 0 and time.time() - t_call > args.call_seconds:
             log(f"call budget reached at step {step} (progress {progress():.3f}): saving to continue later")
             results["pretraining_paused"] = True
             break
         t = time.time()
+        if not saved_before_decay and progress() >= 1.0 - args.decay_frac:
+            # the end of the stable phase: a later call can resume here with a larger budget (WSD branch)
+            save_state()
+            saved_before_decay = True
         x = data.blocks(step, args.batch)
         ids, labels = data.mask(x, seed=args.seed * 7919 + step, prob=args.mask_prob)
         lr = lr_now()
@@ -441,9 +451,8 @@ def pretrain(model, data, args, results, device, val_reviews, val_wiki):
             results["loss_curve"].append({"step": step, "seconds": round(seconds, 1), "loss": round(float(loss), 4),
                                           "lr": lr, "tokens_per_s": round(rate)})
             t_log, tok_since, t_since = time.time(), 0, time.time()
-    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "seconds": seconds,
-                "loss_curve": results["loss_curve"]},
-               os.path.join(args.work, "stable.pt"))
+    if results.get("pretraining_paused"):
+        save_state()
     results["pretraining"] = {"steps": step, "seconds": round(seconds, 1), "batch": [args.batch, args.max_seq],
                               "tokens_seen": step * args.batch * args.max_seq,
                               "epochs": round(step * args.batch / data.n_blocks, 2)}
