@@ -65,7 +65,7 @@ const { ModelRegistry } = (await load("../src/service/registry.ts")) as { ModelR
 const { WorkerInferenceService } = (await load("../src/service/inference.ts")) as { WorkerInferenceService: new (r: Registry) => Service };
 const { serviceOptions } = (await load("../src/service/index.ts")) as { serviceOptions: (env: { WEIGHTS: unknown; MODEL: string; CACHE_MB?: string; CACHE_API?: string }) => RegistryOptions };
 const { TextTokenizer } = await import("../src/model/tokenizer.ts");
-const { parseManifest } = await import("../src/weights/manifest.ts");
+const { parseManifest } = await import("../src/weights/format/manifest.ts");
 type Tokenizer = InstanceType<typeof TextTokenizer>;
 
 interface RegistryOptions {
@@ -95,7 +95,7 @@ interface Service {
   fillMask(texts: string[], o: object): Promise<{ usage: Usage }>;
 }
 type Engine = import("../src/model/engine.ts").Engine;
-type WeightPackage = import("../src/weights/package.ts").WeightPackage;
+type WeightPackage = import("../src/weights/read/package.ts").WeightPackage;
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
 const SUITE = "cold";

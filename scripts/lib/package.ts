@@ -14,7 +14,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseManifest } from "../../src/weights/manifest.ts";
+import { parseManifest } from "../../src/weights/format/manifest.ts";
 
 /** Model names and versions, as the Worker accepts them (src/service/registry.ts NAME). */
 export const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

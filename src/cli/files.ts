@@ -5,12 +5,12 @@
 import { constants } from "node:fs";
 import { type FileHandle, access, mkdir, open, readFile, rename, rm, stat, writeFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
-import type { CheckpointFiles } from "../weights/checkpoint.ts";
+import type { CheckpointFiles } from "../weights/convert/checkpoint.ts";
 import { PackageError } from "../weights/errors.ts";
-import { type Manifest, manifestJson } from "../weights/manifest.ts";
-import { WeightPackage } from "../weights/package.ts";
-import { type ByteSink, type WeightSource, checkLength, checkRange } from "../weights/source.ts";
-import { type PackageInput, type WriteOptions, writePackage } from "../weights/writer.ts";
+import { type Manifest, manifestJson } from "../weights/format/manifest.ts";
+import { WeightPackage } from "../weights/read/package.ts";
+import { type ByteSink, type WeightSource, checkLength, checkRange } from "../weights/read/sources.ts";
+import { type PackageInput, type WriteOptions, writePackage } from "../weights/convert/writer.ts";
 
 export class FileSource implements WeightSource {
   readonly name: string;

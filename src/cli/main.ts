@@ -4,8 +4,8 @@
  * unless UFB_DEBUG=1.
  */
 import { PackageError } from "../weights/errors.ts";
-import { DEFAULT_ROWS_PER_BLOCK, DEFAULT_TILE_DEPTH, MAX_FFF_LEVELS } from "../weights/format.ts";
-import { PRESETS } from "../weights/synth.ts";
+import { DEFAULT_ROWS_PER_BLOCK, DEFAULT_TILE_DEPTH, MAX_FFF_LEVELS } from "../weights/format/spec.ts";
+import { PRESETS } from "../weights/convert/synth.ts";
 import { UsageError } from "./args.ts";
 import { EVAL_USAGE } from "./eval.ts";
 import { RUN_USAGE } from "./run.ts";

@@ -16,14 +16,4 @@ export type {
   FffAccumulateParams,
 } from "./kernel.ts";
 export { Arena, KernelError, alignUp } from "./arena.ts";
-export {
-  FFF_DTYPE_CODE,
-  FFF_RECORD_HEADER_BYTES,
-  fffRecordBytes,
-  fffRecordQ8,
-  fffRecordF32,
-  quantizeVectorQ8,
-  writeFffRecord,
-} from "./records.ts";
-export type { FffDtype } from "./records.ts";
 export * from "./reference.ts";

@@ -6,6 +6,7 @@
  *   `fffQuantizeXRef`, the `exact` mode of `fffDescendRef`): the same f32 operations in the same order
  *   (Math.fround after each), so the kernel must match bit for bit.
  */
+import type { FffRecord } from "../weights/format/records.ts";
 
 const f = Math.fround;
 
@@ -223,17 +224,8 @@ export function attentionRef(p: AttentionRefParams): Float32Array {
 
 // ---------------------------------------------------------------- FFF
 
-/** One node record as plain arrays (the kernel's record layout is written by `writeFffRecord`). */
-export interface FffRecord {
-  bias: number;
-  /** 1 for f32 records */
-  inScale: number;
-  /** 1 for f32 records */
-  outScale: number;
-  /** Int8Array (q8) or Float32Array (f32), length H */
-  wIn: Int8Array | Float32Array;
-  wOut: Int8Array | Float32Array;
-}
+export type { FffRecord };
+
 
 /** Exact replica of fffQuantizeX: 14-bit i16 per token, sx[t] = amax/8191. */
 export function fffQuantizeXRef(x: Float32Array, T: number, H: number): { q: Int16Array; scale: Float32Array } {

@@ -3,7 +3,8 @@
  * and returns what the caller asked for. Used by the CLI, the benchmarks and the Worker's service.
  */
 import type { Kernel } from "../kernel/index.ts";
-import type { PackageConfig, WeightPackage } from "../weights/index.ts";
+import type { PackageConfig } from "../weights/format/config.ts";
+import type { WeightPackage } from "../weights/read/package.ts";
 import { fffLevels } from "./config.ts";
 import { type Sequence, allocRunState, encode } from "./encoder.ts";
 import { ModelError } from "./errors.ts";

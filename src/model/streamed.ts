@@ -5,7 +5,10 @@
  * place). Node tables point at cached records and are cleared when the cache evicts a tile.
  */
 import type { Kernel } from "../kernel/index.ts";
-import { type BlockCache, type WeightPackage, locateNode, tileNode, tileRef, withOneRetry } from "../weights/index.ts";
+import { type BlockCache } from "../weights/read/cache.ts";
+import { type WeightPackage } from "../weights/read/package.ts";
+import { locateNode, tileNode, tileRef } from "../weights/format/spec.ts";
+import { withOneRetry } from "../weights/errors.ts";
 import { DenseTensors, denseWeights, embeddingScales } from "./resident.ts";
 import type { DenseMatrix, EmbeddingStore, FffStore, ModelWeights } from "./weights.ts";
 

@@ -6,7 +6,8 @@
  * whose second text is empty (the library treats "" as "no pair", the reference does not).
  */
 import { Tokenizer } from "@huggingface/tokenizers";
-import { SPECIAL_TOKEN_ROLES, type SpecialTokens } from "../weights/index.ts";
+import { SPECIAL_TOKEN_ROLES } from "../weights/format/tokenizer-info.ts";
+import { type SpecialTokens } from "../weights/format/manifest.ts";
 import { ModelError } from "./errors.ts";
 
 export interface TokenizedText {

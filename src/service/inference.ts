@@ -5,7 +5,7 @@
 import { ModelError } from "../model/errors.ts";
 import type { RunRequest, RunResult, Sequence } from "../model/engine.ts";
 import type { TokenizedText } from "../model/tokenizer.ts";
-import { PackageError } from "../weights/index.ts";
+import { PackageError } from "../weights/errors.ts";
 import type { LoadedModel, ModelRegistry } from "./registry.ts";
 import {
   type ClassifyResult,

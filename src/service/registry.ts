@@ -17,19 +17,12 @@ import { createKernel } from "../kernel/index.ts";
 import { Engine } from "../model/engine.ts";
 import { ModelError } from "../model/errors.ts";
 import { loadStreamedWeights } from "../model/streamed.ts";
-import {
-  BlockCache,
-  LimitedSource,
-  type Manifest,
-  ObservedSource,
-  PackageError,
-  R2Source,
-  TimeoutSource,
-  WeightPackage,
-  parseManifest,
-  withOneRetry,
-  withTimeout,
-} from "../weights/index.ts";
+import { BlockCache } from "../weights/read/cache.ts";
+import { LimitedSource, ObservedSource, TimeoutSource, withTimeout } from "../weights/read/limiter.ts";
+import { type Manifest, parseManifest } from "../weights/format/manifest.ts";
+import { PackageError, withOneRetry } from "../weights/errors.ts";
+import { R2Source } from "../weights/read/sources.ts";
+import { WeightPackage } from "../weights/read/package.ts";
 import { type CacheApiOptions, CacheApiPieces } from "./cache-api.ts";
 import { type ModelInfo, ServiceError } from "./types.ts";
 

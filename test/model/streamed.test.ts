@@ -5,7 +5,9 @@
 import { describe, expect, it } from "vitest";
 import { Engine } from "../../src/model/engine.ts";
 import { loadStreamedWeights } from "../../src/model/streamed.ts";
-import { BlockCache, MemorySource, WeightPackage } from "../../src/weights/index.ts";
+import { BlockCache } from "../../src/weights/read/cache.ts";
+import { MemorySource } from "../../src/weights/read/sources.ts";
+import { WeightPackage } from "../../src/weights/read/package.ts";
 import { fixtureJson } from "../helpers/fixtures.ts";
 import { buildFixturePackage, newKernel } from "../helpers/packages.ts";
 

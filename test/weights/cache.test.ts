@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BlockCache, CacheFullError } from "../../src/weights/cache.ts";
+import { BlockCache, CacheFullError } from "../../src/weights/read/cache.ts";
 
 function region(bytes: number) {
   const memory = new Uint8Array(bytes + 64);

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { fixtureBytes } from "../helpers/fixtures.ts";
-import { loadCheckpoint } from "../../src/weights/checkpoint.ts";
+import { loadCheckpoint } from "../../src/weights/convert/checkpoint.ts";
 import { PackageError } from "../../src/weights/errors.ts";
-import { SafetensorsFile, encodeSafetensors } from "../../src/weights/safetensors.ts";
-import { MemorySink, MemorySource } from "../../src/weights/source.ts";
-import { writePackage } from "../../src/weights/writer.ts";
-import { WeightPackage } from "../../src/weights/package.ts";
+import { SafetensorsFile, encodeSafetensors } from "../../src/weights/convert/safetensors.ts";
+import { MemorySink, MemorySource } from "../../src/weights/read/sources.ts";
+import { writePackage } from "../../src/weights/convert/writer.ts";
+import { WeightPackage } from "../../src/weights/read/package.ts";
 
 type Tensor = { name: string; shape: number[]; data: Float32Array };
 

@@ -12,7 +12,7 @@ import {
   tileNode,
   tileRef,
   treeOffset,
-} from "../../src/weights/format.ts";
+} from "../../src/weights/format/spec.ts";
 import { PackageError } from "../../src/weights/errors.ts";
 
 describe("record and row sizes", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PackageError } from "../../src/weights/errors.ts";
-import { manifestJson, parseManifest } from "../../src/weights/manifest.ts";
+import { manifestJson, parseManifest } from "../../src/weights/format/manifest.ts";
 import { buildPackage, fixtureFiles, openBuilt } from "./helpers.ts";
 
 describe("manifest checks", async () => {

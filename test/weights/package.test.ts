@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { IntegrityError, PackageError } from "../../src/weights/errors.ts";
-import { type Dtype, dtypeBytes } from "../../src/weights/format.ts";
-import { SafetensorsFile } from "../../src/weights/safetensors.ts";
-import { MemorySource } from "../../src/weights/source.ts";
-import { decodeRecord } from "../../src/weights/records.ts";
+import { type Dtype, dtypeBytes } from "../../src/weights/format/spec.ts";
+import { SafetensorsFile } from "../../src/weights/convert/safetensors.ts";
+import { MemorySource } from "../../src/weights/read/sources.ts";
+import { decodeRecord } from "../../src/weights/format/records.ts";
 import { type FixtureName, buildPackage, fixtureFiles, openBuilt } from "./helpers.ts";
 
 for (const name of ["tiny", "trees"] as FixtureName[]) {

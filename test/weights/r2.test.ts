@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { WeightPackage } from "../../src/weights/package.ts";
-import { R2Source } from "../../src/weights/source.ts";
+import { WeightPackage } from "../../src/weights/read/package.ts";
+import { R2Source } from "../../src/weights/read/sources.ts";
 import { buildPackage, fixtureFiles } from "./helpers.ts";
 
 describe("a package in R2, read by ranges", () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { fixtureBytes, fixtureJson } from "../helpers/fixtures.ts";
 import { PackageError } from "../../src/weights/errors.ts";
-import { SafetensorsFile, encodeSafetensors } from "../../src/weights/safetensors.ts";
-import { MemorySource } from "../../src/weights/source.ts";
+import { SafetensorsFile, encodeSafetensors } from "../../src/weights/convert/safetensors.ts";
+import { MemorySource } from "../../src/weights/read/sources.ts";
 import { fixtureSource } from "./helpers.ts";
 
 const tinyKeys = [

@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { Engine } from "../../src/model/engine.ts";
 import type { RegistryOptions } from "../../src/service/registry.ts";
-import type { WeightPackage } from "../../src/weights/index.ts";
+import type { WeightPackage } from "../../src/weights/read/package.ts";
 import { type FaultRule, gate } from "../helpers/faulty-bucket.ts";
 import { newKernel } from "../helpers/packages.ts";
 import { TINY_CLASSIFIER, putPackage, synthPackage } from "../helpers/r2.ts";

@@ -4,7 +4,7 @@
  * (src/cli/files.ts) and an R2 object or an HTTP URL in the Worker.
  * see: ggml-org/ggml include/gguf.h gguf_init_from_callback.
  */
-import { PackageError } from "./errors.ts";
+import { PackageError } from "../errors.ts";
 
 export interface WeightSource {
   /** Exactly `length` bytes at `offset`; throws PackageError("io") otherwise. */

@@ -9,13 +9,14 @@
  *
  * The layout summary is at the top of format.ts; the byte-level spec is docs/format.md.
  */
-import { PackageError } from "./errors.ts";
-import { type Dtype, type FffGeometry, type TileRef, type WeightsHeader, decodeHeader, locateNode, HEADER_BYTES, treeOffset } from "./format.ts";
-import { type PackageLayout, planLayout } from "./layout.ts";
-import { type DenseSegment, type EmbeddingsSegment, type FffSegment, type Manifest, type PackageConfig, type TensorEntry, parseManifest } from "./manifest.ts";
+import { PackageError } from "../errors.ts";
+import { type Dtype, type FffGeometry, type TileRef, type WeightsHeader, decodeHeader, locateNode, HEADER_BYTES, treeOffset } from "../format/spec.ts";
+import { type PackageLayout, planLayout } from "../format/layout.ts";
+import type { PackageConfig } from "../format/config.ts";
+import { type DenseSegment, type EmbeddingsSegment, type FffSegment, type Manifest, type TensorEntry, parseManifest } from "../format/manifest.ts";
 import { type EmbeddingReadPlan, type FffReadPlan, type PlannedBlock, type PlannedTile, type CoalescedRange, embeddingBlockOf, planBlockReads, planEmbeddingReads, planFffReads, planTileReads } from "./planner.ts";
 import { sha256Hex, verifySha256 } from "./sha256.ts";
-import type { WeightSource } from "./source.ts";
+import type { WeightSource } from "./sources.ts";
 
 export interface OpenOptions {
   /** manifest.json as text or bytes, or a loader. */

@@ -4,8 +4,8 @@
  * tree" or "these token ids" into the tiles or blocks that hold them and a short list of byte ranges:
  * pieces are sorted by offset and merged when the gap between them is at most `maxGap` bytes.
  */
-import { type FffGeometry, type TileRef, locateNode, tileRef, treeOffset } from "./format.ts";
-import { PackageError } from "./errors.ts";
+import { type FffGeometry, type TileRef, locateNode, tileRef, treeOffset } from "../format/spec.ts";
+import { PackageError } from "../errors.ts";
 
 export interface ByteRange {
   /** Absolute offset in weights.bin. */

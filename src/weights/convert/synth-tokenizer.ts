@@ -6,7 +6,7 @@
  * printable ASCII characters, `##` + each of them, then the given words (e.g. bert-base-uncased's
  * vocab.txt), then generated letter pieces until the vocabulary is full.
  */
-import { PackageError } from "./errors.ts";
+import { PackageError } from "../errors.ts";
 import { Xoshiro128, fnv1a } from "./synth.ts";
 
 export const SPECIAL_TOKENS = ["<pad>", "<s>", "</s>", "<unk>", "<cls>", "<sep>", "<mask>"] as const;

@@ -3,8 +3,8 @@
  * `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__"?: {...}}`, then the data; offsets are
  * relative to the data (file offset 8 + n). Reads F32, F16, BF16 and F64 as f32; 0-dim tensors hold one value.
  */
-import { PackageError } from "./errors.ts";
-import type { WeightSource } from "./source.ts";
+import { PackageError } from "../errors.ts";
+import type { WeightSource } from "../read/sources.ts";
 
 export type SafetensorsDtype = "F32" | "F16" | "BF16" | "F64";
 const DTYPE_BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2, F64: 8 };

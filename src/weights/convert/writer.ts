@@ -3,14 +3,15 @@
  * memory at a time), every sha256 computed on the way, and the manifest returned. The caller stores
  * tokenizer.json and manifest.json (manifest last, so a partial package has no manifest).
  */
-import { PackageError } from "./errors.ts";
-import { DEFAULT_ROWS_PER_BLOCK, DEFAULT_TILE_DEPTH, type Dtype, FORMAT, FORMAT_VERSION, HEADER_BYTES, SEGMENT_ALIGN, encodeHeader, tileNode, tileRef } from "./format.ts";
-import { KEYS, LAYER_KEYS, type PackageLayout, planLayout } from "./layout.ts";
-import { type Manifest, type PackageConfig, PackageConfigSchema, type Segment, type SpecialTokens, formatZodIssues } from "./manifest.ts";
-import { quantizeMatrixQ8, quantizeQ8, q8MaxError } from "./q8.ts";
-import { encodeRecord } from "./records.ts";
-import { sha256Hex } from "./sha256.ts";
-import type { ByteSink } from "./source.ts";
+import { PackageError } from "../errors.ts";
+import { DEFAULT_ROWS_PER_BLOCK, DEFAULT_TILE_DEPTH, type Dtype, FORMAT, FORMAT_VERSION, HEADER_BYTES, SEGMENT_ALIGN, encodeHeader, tileNode, tileRef } from "../format/spec.ts";
+import { KEYS, LAYER_KEYS, type PackageLayout, planLayout } from "../format/layout.ts";
+import { type PackageConfig, PackageConfigSchema } from "../format/config.ts";
+import { type Manifest, type Segment, type SpecialTokens, formatZodIssues } from "../format/manifest.ts";
+import { quantizeMatrixQ8, quantizeQ8, q8MaxError } from "../format/q8.ts";
+import { encodeRecord } from "../format/records.ts";
+import { sha256Hex } from "../read/sha256.ts";
+import type { ByteSink } from "../read/sources.ts";
 
 /** Model tensors by checkpoint key name, as f32, row-major. Implemented by the checkpoint loader and synth. */
 export interface ModelTensors {

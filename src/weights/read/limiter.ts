@@ -3,8 +3,8 @@
  * invocation; more would queue anyway, but queued reads hold memory and hide the real latency), and a
  * hook around every read (timing spans), and a per-read timeout.
  */
-import { PackageError } from "./errors.ts";
-import type { WeightSource } from "./source.ts";
+import { PackageError } from "../errors.ts";
+import type { WeightSource } from "./sources.ts";
 
 export class LimitedSource implements WeightSource {
   readonly name: string;

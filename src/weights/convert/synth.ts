@@ -6,9 +6,9 @@
  * not depend on the order in which tensors are asked for. PRNG: xoshiro128** seeded by splitmix32;
  * normals by Box–Muller.
  */
-import { PackageError } from "./errors.ts";
-import { KEYS, LAYER_KEYS } from "./layout.ts";
-import type { PackageConfig } from "./manifest.ts";
+import { PackageError } from "../errors.ts";
+import { KEYS, LAYER_KEYS } from "../format/layout.ts";
+import { type PackageConfig, fffNodesPerTree } from "../format/config.ts";
 import type { ModelTensors } from "./writer.ts";
 
 export interface SynthPreset {
@@ -158,7 +158,7 @@ function distribution(name: string, c: PackageConfig): { mean: number; std: numb
 /** Shapes of the tensors a synthetic model has (checkpoint key names). */
 export function synthShapes(c: PackageConfig): Map<string, number[]> {
   const h = c.hiddenSize;
-  const kn = c.fffTrees * (2 ** (c.fffDepth + 1) - 1);
+  const kn = c.fffTrees * fffNodesPerTree(c);
   const m = new Map<string, number[]>([
     [KEYS.wordEmbedding, [c.vocabSize, h]],
     [KEYS.scaleFactor, [1]],

@@ -1,5 +1,5 @@
 /** sha256 through crypto.subtle (workerd and Node 24 alike), as lowercase hex. */
-import { IntegrityError } from "./errors.ts";
+import { IntegrityError } from "../errors.ts";
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 

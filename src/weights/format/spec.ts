@@ -15,7 +15,7 @@
  *   6. manifest.json: format, version, config, special tokens, quantization, tensor and segment tables,
  *      every sha256. Nothing is read without being checked against it.
  */
-import { PackageError } from "./errors.ts";
+import { PackageError } from "../errors.ts";
 
 // Every multi-byte number in a package is little-endian; typed-array views are used directly on them.
 if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) throw new Error("ufb packages need a little-endian host");
@@ -54,6 +54,9 @@ export function recordBytes(hidden: number, dtype: Dtype): number {
 export function embeddingRowBytes(hidden: number, dtype: Dtype): number {
   return alignUp(hidden * dtypeBytes(dtype), ROW_ALIGN);
 }
+
+/** Nodes of a heap-ordered tree (or subtree tile) of `levels` levels: 2^levels − 1. */
+export const nodesInTree = (levels: number): number => 2 ** levels - 1;
 
 /** Level (0 = root) of a heap-ordered node. */
 export function nodeLevel(node: number): number {
@@ -114,11 +117,11 @@ export function fffGeometry(o: { hidden: number; trees: number; levels: number; 
     const firstLevel = k * o.tileDepth;
     const levels = Math.min(o.tileDepth, o.levels - firstLevel);
     const tiles = 2 ** firstLevel;
-    const recordsPerTile = 2 ** levels - 1;
+    const recordsPerTile = nodesInTree(levels);
     tiers.push({ tier: k, firstLevel, levels, tiles, recordsPerTile, firstTile, firstRecord: tiles - 1, tileBytes: recordsPerTile * rb });
     firstTile += tiles;
   }
-  const nodesPerTree = 2 ** o.levels - 1;
+  const nodesPerTree = nodesInTree(o.levels);
   return {
     hidden: o.hidden,
     dtype: o.dtype,

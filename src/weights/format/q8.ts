@@ -7,7 +7,7 @@
  * so |w − q·scale| ≤ scale/2 for every element. −128 is never produced (symmetric range).
  * see: ggml-org/ggml src/ggml-quants.c quantize_row_q8_0_ref (d = amax/127, rounding), llama2.c quantize_q80.
  */
-import { Q8_MAX } from "./format.ts";
+import { Q8_MAX } from "./spec.ts";
 
 const roundHalfAway = (x: number): number => (x < 0 ? -Math.round(-x) : Math.round(x));
 

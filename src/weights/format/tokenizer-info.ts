@@ -2,7 +2,7 @@
  * What the package needs from tokenizer.json: the special token ids by role (from `added_tokens`, never
  * hard-coded: crammedBERT tokenizers put them at ids 0–6 in a run-dependent order) and the vocabulary size.
  */
-import { PackageError } from "./errors.ts";
+import { PackageError } from "../errors.ts";
 import type { SpecialTokens } from "./manifest.ts";
 
 /** Special-token roles by token content (crammedBERT `<…>` and BERT `[…]` spellings). */

@@ -7,13 +7,14 @@
  * say what was expected. The result is a PackageInput for writePackage().
  */
 import { z } from "zod";
-import { PackageError } from "./errors.ts";
-import { MAX_FFF_LEVELS } from "./format.ts";
-import { KEYS, LAYER_KEYS } from "./layout.ts";
-import { type PackageConfig, formatZodIssues } from "./manifest.ts";
+import { PackageError } from "../errors.ts";
+import { MAX_FFF_LEVELS, nodesInTree } from "../format/spec.ts";
+import { KEYS, LAYER_KEYS } from "../format/layout.ts";
+import type { PackageConfig } from "../format/config.ts";
+import { formatZodIssues } from "../format/manifest.ts";
 import { SafetensorsFile } from "./safetensors.ts";
-import type { WeightSource } from "./source.ts";
-import { readTokenizerInfo } from "./tokenizer-info.ts";
+import type { WeightSource } from "../read/sources.ts";
+import { readTokenizerInfo } from "../format/tokenizer-info.ts";
 import type { ModelTensors, PackageInput } from "./writer.ts";
 
 export interface CheckpointFiles {
@@ -144,7 +145,7 @@ export async function loadCheckpoint(files: CheckpointFiles, options: Checkpoint
   }
   const k = arch.intermed_size;
   const levels = arch.intermed_depth + 1;
-  const n = 2 ** levels - 1;
+  const n = nodesInTree(levels);
   const layers = arch.num_transformer_layers;
 
   // vocabulary: config when given, else the embedding's rows
