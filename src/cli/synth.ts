@@ -11,7 +11,8 @@ import { sha256Hex } from "../weights/read/sha256.ts";
 import { PRESETS, synthTensors } from "../weights/convert/synth.ts";
 import { synthTokenizerJson, synthVocabulary } from "../weights/convert/synth-tokenizer.ts";
 import { readTokenizerInfo } from "../weights/format/tokenizer-info.ts";
-import { UsageError, createdAt, enumFlag, intFlag, parse } from "./args.ts";
+import { UsageError } from "../errors.ts";
+import { createdAt, enumFlag, intFlag, parse } from "./args.ts";
 import { writePackageDir } from "./files.ts";
 import { clearProgress, describeModel, describeQuantization, fmtBytes, progressLine } from "./report.ts";
 

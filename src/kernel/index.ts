@@ -15,5 +15,6 @@ export type {
   FffDescendParams,
   FffAccumulateParams,
 } from "./kernel.ts";
-export { Arena, KernelError, alignUp } from "./arena.ts";
+export { Arena, alignUp } from "./arena.ts";
+export { KernelError } from "../errors.ts";
 export * from "./reference.ts";

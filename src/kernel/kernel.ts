@@ -14,7 +14,8 @@
  * k.layerNorm(x, y, gamma, beta, 128, 768, 1e-12);
  * ```
  */
-import { Arena, KernelError } from "./arena.ts";
+import { KernelError } from "../errors.ts";
+import { Arena } from "./arena.ts";
 import { DTYPE_CODE, type Dtype } from "../weights/format/spec.ts";
 
 /** The raw exports of wasm/build/kernels.wasm (see wasm/*.ts for each contract). */

@@ -6,6 +6,7 @@
  *   `fffQuantizeXRef`, the `exact` mode of `fffDescendRef`): the same f32 operations in the same order
  *   (Math.fround after each), so the kernel must match bit for bit.
  */
+import { UfbError } from "../errors.ts";
 import type { FffRecord } from "../weights/format/records.ts";
 
 const f = Math.fround;
@@ -303,7 +304,7 @@ export function fffAccumulateRef(p: FffAccumulateRefParams): void {
     for (let l = 0; l < levels; l++) {
       const node = paths[t * levels + l];
       const rec = p.record(node);
-      if (!rec) throw new Error(`fffAccumulateRef: node ${node} of token ${t} is not resident`);
+      if (!rec) throw new UfbError("internal", `fffAccumulateRef: node ${node} of token ${t} is not resident`);
       const c = gelu64(logits[t * levels + l]) * rec.outScale;
       for (let k = 0; k < H; k++) acc[k] += c * rec.wOut[k];
     }

@@ -7,7 +7,7 @@ import type { PackageConfig } from "../weights/format/config.ts";
 import type { WeightPackage } from "../weights/read/package.ts";
 import { fffLevels } from "./config.ts";
 import { type Sequence, allocRunState, encode } from "./encoder.ts";
-import { ModelError } from "./errors.ts";
+import { UfbError } from "../errors.ts";
 import { classify, mlmLogits, pool } from "./heads.ts";
 import { loadResidentWeights } from "./resident.ts";
 import { TextTokenizer } from "./tokenizer.ts";
@@ -60,7 +60,7 @@ export class Engine {
   static async create(pkg: WeightPackage, kernel: Kernel, options: { weights?: ModelWeights } = {}): Promise<Engine> {
     const tokenizer = TextTokenizer.fromJsonText(new TextDecoder().decode(await pkg.readTokenizer()), pkg.config.maxSeqLength);
     if (tokenizer.vocabSize > pkg.config.vocabSize) {
-      throw new ModelError("bad_package", `tokenizer.json has ${tokenizer.vocabSize} tokens, the model's vocabulary has ${pkg.config.vocabSize}`);
+      throw new UfbError("bad_package", `tokenizer.json has ${tokenizer.vocabSize} tokens, the model's vocabulary has ${pkg.config.vocabSize}`);
     }
     const weights = options.weights ?? (await loadResidentWeights(pkg, kernel));
     return new Engine(pkg, kernel, weights, tokenizer);
@@ -120,32 +120,32 @@ export class Engine {
   private check(request: RunRequest): void {
     const c = this.config;
     const { sequences } = request;
-    if (!Array.isArray(sequences) || sequences.length === 0) throw new ModelError("bad_input", "ids: expected at least one sequence");
+    if (!Array.isArray(sequences) || sequences.length === 0) throw new UfbError("invalid_input", "ids: expected at least one sequence");
     sequences.forEach((s, b) => {
       const n = s.ids.length;
-      if (n === 0) throw new ModelError("bad_input", `ids[${b}]: empty sequence`);
-      if (n > c.maxSeqLength) throw new ModelError("bad_input", `ids[${b}]: ${n} tokens, max_seq_length is ${c.maxSeqLength}`);
+      if (n === 0) throw new UfbError("invalid_input", `ids[${b}]: empty sequence`);
+      if (n > c.maxSeqLength) throw new UfbError("invalid_input", `ids[${b}]: ${n} tokens, max_seq_length is ${c.maxSeqLength}`);
       for (let p = 0; p < n; p++) {
         const id = s.ids[p];
         if (!Number.isInteger(id) || id < 0 || id >= c.vocabSize) {
-          throw new ModelError("bad_input", `ids[${b}][${p}]: ${id} is not a token id (expected an integer in [0, ${c.vocabSize - 1}])`);
+          throw new UfbError("invalid_input", `ids[${b}][${p}]: ${id} is not a token id (expected an integer in [0, ${c.vocabSize - 1}])`);
         }
       }
       if (s.mask !== undefined) {
-        if (s.mask.length !== n) throw new ModelError("bad_input", `mask[${b}]: ${s.mask.length} entries, ids[${b}] has ${n}`);
+        if (s.mask.length !== n) throw new UfbError("invalid_input", `mask[${b}]: ${s.mask.length} entries, ids[${b}] has ${n}`);
         for (let p = 0; p < n; p++) {
-          if (s.mask[p] !== 0 && s.mask[p] !== 1) throw new ModelError("bad_input", `mask[${b}][${p}]: ${s.mask[p]}, expected 0 or 1`);
+          if (s.mask[p] !== 0 && s.mask[p] !== 1) throw new UfbError("invalid_input", `mask[${b}][${p}]: ${s.mask[p]}, expected 0 or 1`);
         }
       }
     });
     if (request.logits && c.kind !== "classifier") {
-      throw new ModelError("unsupported", "logits: this package has no classification head (it is an MLM package; ask for MLM logits at positions)");
+      throw new UfbError("unsupported_task", "logits: this package has no classification head (it is an MLM package; ask for MLM logits at positions)");
     }
     if (request.mlmPositions) {
-      if (c.kind !== "mlm") throw new ModelError("unsupported", "positions: this package has no MLM decoder (it is a classifier)");
+      if (c.kind !== "mlm") throw new UfbError("unsupported_task", "positions: this package has no MLM decoder (it is a classifier)");
       request.mlmPositions.forEach(([b, p], i) => {
         if (!Number.isInteger(b) || b < 0 || b >= sequences.length || !Number.isInteger(p) || p < 0 || p >= sequences[b].ids.length) {
-          throw new ModelError("bad_input", `positions[${i}]: [${b}, ${p}] is not a [sequence, position] of the input`);
+          throw new UfbError("invalid_input", `positions[${i}]: [${b}, ${p}] is not a [sequence, position] of the input`);
         }
       });
     }

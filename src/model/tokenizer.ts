@@ -8,7 +8,7 @@
 import { Tokenizer } from "@huggingface/tokenizers";
 import { SPECIAL_TOKEN_ROLES } from "../weights/format/tokenizer-info.ts";
 import { type SpecialTokens } from "../weights/format/manifest.ts";
-import { ModelError } from "./errors.ts";
+import { UfbError } from "../errors.ts";
 
 export interface TokenizedText {
   ids: number[];
@@ -37,7 +37,7 @@ export class TextTokenizer {
   /** @param json the parsed tokenizer.json. @param maxLength the model's max_seq_length. */
   constructor(json: unknown, maxLength: number) {
     if (typeof json !== "object" || json === null || !("model" in json)) {
-      throw new ModelError("bad_tokenizer", "tokenizer.json: expected an object with a \"model\" field");
+      throw new UfbError("bad_tokenizer", "tokenizer.json: expected an object with a \"model\" field");
     }
     this.maxLength = maxLength;
     this.tokenizer = new Tokenizer(json, {});
@@ -61,7 +61,7 @@ export class TextTokenizer {
     try {
       json = JSON.parse(text);
     } catch (e) {
-      throw new ModelError("bad_tokenizer", `tokenizer.json is not valid JSON: ${(e as Error).message}`);
+      throw new UfbError("bad_tokenizer", `tokenizer.json is not valid JSON: ${(e as Error).message}`);
     }
     return new TextTokenizer(json, maxLength);
   }
@@ -99,7 +99,7 @@ export class TextTokenizer {
 
   tokenId(token: string): number {
     const id = this.vocab.get(token);
-    if (id === undefined) throw new ModelError("bad_tokenizer", `token "${token}" is not in the vocabulary`);
+    if (id === undefined) throw new UfbError("bad_tokenizer", `token "${token}" is not in the vocabulary`);
     return id;
   }
 

@@ -2,6 +2,7 @@
  * The Worker's inference service, one per isolate (module scope): loaded models, their kernel memory and
  * block caches outlive requests and are treated as a cache that may vanish with the isolate.
  */
+import { UfbError } from "../errors.ts";
 import { DEFAULT_READ_TIMEOUT_MS, ModelRegistry, type RegistryOptions } from "./registry.ts";
 import { CACHE_API_MODES, type CacheApiMode } from "./cache-api.ts";
 import { WorkerInferenceService } from "./inference.ts";
@@ -40,14 +41,14 @@ let current: { bucket: R2Bucket; key: string; service: InferenceService } | unde
 
 export function serviceOptions(env: ServiceEnv): RegistryOptions {
   const cacheMiB = env.CACHE_MB === undefined || env.CACHE_MB === "" ? DEFAULTS.cacheMiB : Number(env.CACHE_MB);
-  if (!(cacheMiB >= 1 && cacheMiB <= 1024)) throw new Error(`CACHE_MB: expected a number of MiB in [1, 1024], got ${env.CACHE_MB}`);
+  if (!(cacheMiB >= 1 && cacheMiB <= 1024)) throw new UfbError("bad_config", `CACHE_MB: expected a number of MiB in [1, 1024], got ${env.CACHE_MB}`);
   const readTimeoutMs = env.READ_TIMEOUT_MS === undefined || env.READ_TIMEOUT_MS === "" ? DEFAULTS.readTimeoutMs : Number(env.READ_TIMEOUT_MS);
-  if (!(readTimeoutMs >= 1 && readTimeoutMs <= 300_000)) throw new Error(`READ_TIMEOUT_MS: expected milliseconds in [1, 300000], got ${env.READ_TIMEOUT_MS}`);
+  if (!(readTimeoutMs >= 1 && readTimeoutMs <= 300_000)) throw new UfbError("bad_config", `READ_TIMEOUT_MS: expected milliseconds in [1, 300000], got ${env.READ_TIMEOUT_MS}`);
   const cacheApi = (env.CACHE_API || DEFAULTS.cacheApi) as CacheApiMode;
-  if (!CACHE_API_MODES.includes(cacheApi)) throw new Error(`CACHE_API: expected one of ${CACHE_API_MODES.join(", ")}, got ${env.CACHE_API}`);
+  if (!CACHE_API_MODES.includes(cacheApi)) throw new UfbError("bad_config", `CACHE_API: expected one of ${CACHE_API_MODES.join(", ")}, got ${env.CACHE_API}`);
   const maxOps = env.CACHE_API_MAX_OPS === undefined || env.CACHE_API_MAX_OPS === "" ? DEFAULTS.cacheApiMaxOps : Number(env.CACHE_API_MAX_OPS);
-  if (!(Number.isInteger(maxOps) && maxOps >= 0 && maxOps <= 10_000)) throw new Error(`CACHE_API_MAX_OPS: expected an integer in [0, 10000], got ${env.CACHE_API_MAX_OPS}`);
-  if (!env.MODEL) throw new Error("MODEL: the default model is not set (wrangler.toml [vars])");
+  if (!(Number.isInteger(maxOps) && maxOps >= 0 && maxOps <= 10_000)) throw new UfbError("bad_config", `CACHE_API_MAX_OPS: expected an integer in [0, 10000], got ${env.CACHE_API_MAX_OPS}`);
+  if (!env.MODEL) throw new UfbError("bad_config", "MODEL: the default model is not set (wrangler.toml [vars])");
   return {
     bucket: env.WEIGHTS,
     defaultModel: env.MODEL,

@@ -2,10 +2,9 @@
  * The InferenceService of the Worker: tokenize → run the engine (which streams the weights it needs) →
  * turn logits into answers, with per-request usage (reads, bytes, cache hits, neurons) and phase timing.
  */
-import { ModelError } from "../model/errors.ts";
+import { UfbError } from "../errors.ts";
 import type { RunRequest, RunResult, Sequence } from "../model/engine.ts";
 import type { TokenizedText } from "../model/tokenizer.ts";
-import { PackageError } from "../weights/errors.ts";
 import type { LoadedModel, ModelRegistry } from "./registry.ts";
 import {
   type ClassifyResult,
@@ -14,7 +13,6 @@ import {
   type InferenceService,
   type ModelInfo,
   type PhaseTimer,
-  ServiceError,
   type ServiceOptions,
   type Usage,
 } from "./types.ts";
@@ -27,73 +25,67 @@ export class WorkerInferenceService implements InferenceService {
   }
 
   listModels(): Promise<ModelInfo[]> {
-    return guard(() => this.registry.list());
+    return this.registry.list();
   }
 
-  classify(texts: string[], options: ServiceOptions & { topK?: number; explain?: boolean }) {
-    return guard(async () => {
-      const model = await this.registry.model(options.model);
-      if (model.info.kind !== "classifier") {
-        throw new ServiceError("unsupported_task", `model "${model.info.name}" is a masked-language model without a classification head; use /v1/fill-mask or /v1/embed`);
+  async classify(texts: string[], options: ServiceOptions & { topK?: number; explain?: boolean }) {
+    const model = await this.registry.model(options.model);
+    if (model.info.kind !== "classifier") {
+      throw new UfbError("unsupported_task", `model "${model.info.name}" is a masked-language model without a classification head; use /v1/fill-mask or /v1/embed`);
+    }
+    const encoded = tokenize(model, texts, options.timer);
+    const { result, usage } = await run(model, options.timer, { sequences: encoded.map((e) => ({ ids: e.ids })), logits: true, paths: options.explain === true });
+    const labels = model.info.labels!;
+    const results = encoded.map((e, b): ClassifyResult => {
+      const probs = softmax(result.logits![b]);
+      const scores = labels.map((label, i) => ({ label, score: probs[i] })).sort((x, y) => y.score - x.score);
+      const out: ClassifyResult = {
+        label: scores[0].label,
+        score: scores[0].score,
+        scores: options.topK === undefined ? scores : scores.slice(0, Math.min(options.topK, scores.length)),
+        tokens: e.ids.length,
+        truncated: e.truncated,
+      };
+      if (options.explain) out.explain = explain(model, e, result.paths!, b);
+      return out;
+    });
+    return { model: model.info, results, usage };
+  }
+
+  async embed(texts: string[], options: ServiceOptions) {
+    const model = await this.registry.model(options.model);
+    const encoded = tokenize(model, texts, options.timer);
+    const { result, usage } = await run(model, options.timer, { sequences: encoded.map((e) => ({ ids: e.ids })), pooled: true });
+    const results = encoded.map((e, b): EmbedResult => ({ vector: Array.from(result.pooled![b]), tokens: e.ids.length, truncated: e.truncated }));
+    return { model: model.info, results, usage };
+  }
+
+  async fillMask(texts: string[], options: ServiceOptions & { topK?: number }) {
+    const model = await this.registry.model(options.model);
+    if (model.info.kind !== "mlm") {
+      throw new UfbError("unsupported_task", `model "${model.info.name}" is a classifier without a masked-language head; use /v1/classify`);
+    }
+    const mask = model.engine.tokenizer.special.mask;
+    if (mask === undefined) throw new UfbError("unsupported_task", `model "${model.info.name}" has no <mask> token`);
+    const encoded = tokenize(model, texts, options.timer);
+    const positions: [number, number][] = [];
+    encoded.forEach((e, b) => {
+      const before = positions.length;
+      e.ids.forEach((id, p) => id === mask && positions.push([b, p]));
+      if (positions.length === before) {
+        throw new UfbError("invalid_input", `texts[${b}]: no ${model.engine.tokenizer.token(mask)} token${e.truncated ? " (the text was truncated to max_seq_length)" : ""}`);
       }
-      const encoded = tokenize(model, texts, options.timer);
-      const { result, usage } = await run(model, options.timer, { sequences: encoded.map((e) => ({ ids: e.ids })), logits: true, paths: options.explain === true });
-      const labels = model.info.labels!;
-      const results = encoded.map((e, b): ClassifyResult => {
-        const probs = softmax(result.logits![b]);
-        const scores = labels.map((label, i) => ({ label, score: probs[i] })).sort((x, y) => y.score - x.score);
-        const out: ClassifyResult = {
-          label: scores[0].label,
-          score: scores[0].score,
-          scores: options.topK === undefined ? scores : scores.slice(0, Math.min(options.topK, scores.length)),
-          tokens: e.ids.length,
-          truncated: e.truncated,
-        };
-        if (options.explain) out.explain = explain(model, e, result.paths!, b);
-        return out;
-      });
-      return { model: model.info, results, usage };
     });
-  }
-
-  embed(texts: string[], options: ServiceOptions) {
-    return guard(async () => {
-      const model = await this.registry.model(options.model);
-      const encoded = tokenize(model, texts, options.timer);
-      const { result, usage } = await run(model, options.timer, { sequences: encoded.map((e) => ({ ids: e.ids })), pooled: true });
-      const results = encoded.map((e, b): EmbedResult => ({ vector: Array.from(result.pooled![b]), tokens: e.ids.length, truncated: e.truncated }));
-      return { model: model.info, results, usage };
+    const sequences: Sequence[] = encoded.map((e) => ({ ids: e.ids }));
+    const { result, usage } = await run(model, options.timer, { sequences, mlmPositions: positions });
+    const topK = options.topK ?? 5;
+    const results: FillMaskResult[] = encoded.map((e) => ({ masks: [], tokens: e.ids.length, truncated: e.truncated }));
+    positions.forEach(([b, p], i) => {
+      const probs = softmax(result.mlm![i]);
+      const best = topIndices(probs, topK);
+      results[b].masks.push({ position: p, candidates: best.map((id) => ({ id, token: model.engine.tokenizer.token(id) ?? `[${id}]`, score: probs[id] })) });
     });
-  }
-
-  fillMask(texts: string[], options: ServiceOptions & { topK?: number }) {
-    return guard(async () => {
-      const model = await this.registry.model(options.model);
-      if (model.info.kind !== "mlm") {
-        throw new ServiceError("unsupported_task", `model "${model.info.name}" is a classifier without a masked-language head; use /v1/classify`);
-      }
-      const mask = model.engine.tokenizer.special.mask;
-      if (mask === undefined) throw new ServiceError("unsupported_task", `model "${model.info.name}" has no <mask> token`);
-      const encoded = tokenize(model, texts, options.timer);
-      const positions: [number, number][] = [];
-      encoded.forEach((e, b) => {
-        const before = positions.length;
-        e.ids.forEach((id, p) => id === mask && positions.push([b, p]));
-        if (positions.length === before) {
-          throw new ServiceError("invalid_input", `texts[${b}]: no ${model.engine.tokenizer.token(mask)} token${e.truncated ? " (the text was truncated to max_seq_length)" : ""}`);
-        }
-      });
-      const sequences: Sequence[] = encoded.map((e) => ({ ids: e.ids }));
-      const { result, usage } = await run(model, options.timer, { sequences, mlmPositions: positions });
-      const topK = options.topK ?? 5;
-      const results: FillMaskResult[] = encoded.map((e) => ({ masks: [], tokens: e.ids.length, truncated: e.truncated }));
-      positions.forEach(([b, p], i) => {
-        const probs = softmax(result.mlm![i]);
-        const best = topIndices(probs, topK);
-        results[b].masks.push({ position: p, candidates: best.map((id) => ({ id, token: model.engine.tokenizer.token(id) ?? `[${id}]`, score: probs[id] })) });
-      });
-      return { model: model.info, results, usage };
-    });
+    return { model: model.info, results, usage };
   }
 }
 
@@ -182,25 +174,4 @@ function topIndices(values: ArrayLike<number>, k: number): number[] {
     }
   }
   return best;
-}
-
-/** Maps engine and package errors onto the service's error codes. */
-async function guard<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (e) {
-    if (e instanceof ServiceError) throw e;
-    if (e instanceof ModelError) {
-      if (e.code === "unsupported") throw new ServiceError("unsupported_task", e.message, { cause: e });
-      if (e.code === "bad_input") throw new ServiceError("invalid_input", e.message, { cause: e });
-      // a package the engine cannot use: the message names files and tensors, so it goes to the log only
-      throw new ServiceError("weights_unavailable", "the model's weights could not be used; try again later", { cause: e });
-    }
-    if (e instanceof PackageError) {
-      // messages name R2 keys, offsets and hashes: logged with the cause, never sent
-      if (e.code === "integrity") throw new ServiceError("weights_corrupt", "stored weights failed their integrity check (after one re-read)", { cause: e });
-      throw new ServiceError("weights_unavailable", "the model's weights could not be read; try again later", { cause: e });
-    }
-    throw e;
-  }
 }

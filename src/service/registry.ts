@@ -15,16 +15,16 @@
 import kernelModule from "../../wasm/build/kernels.wasm";
 import { createKernel } from "../kernel/index.ts";
 import { Engine } from "../model/engine.ts";
-import { ModelError } from "../model/errors.ts";
+import { UfbError } from "../errors.ts";
 import { loadStreamedWeights } from "../model/streamed.ts";
 import { BlockCache } from "../weights/read/cache.ts";
-import { LimitedSource, ObservedSource, TimeoutSource, withTimeout } from "../weights/read/limiter.ts";
+import { LimitedSource, ObservedSource, TimeoutSource, storageCall } from "../weights/read/limiter.ts";
 import { type Manifest, parseManifest } from "../weights/format/manifest.ts";
-import { PackageError, withOneRetry } from "../weights/errors.ts";
+import { withOneRetry } from "../weights/read/sha256.ts";
 import { R2Source } from "../weights/read/sources.ts";
 import { WeightPackage } from "../weights/read/package.ts";
 import { type CacheApiOptions, CacheApiPieces } from "./cache-api.ts";
-import { type ModelInfo, ServiceError } from "./types.ts";
+import type { ModelInfo } from "./types.ts";
 
 /** The part of the R2 binding the registry uses (tests wrap it to inject faults). */
 export type RegistryBucket = Pick<R2Bucket, "get" | "head" | "list">;
@@ -124,7 +124,7 @@ export class ModelRegistry {
       try {
         ({ version, pinned } = await this.resolve(name));
       } catch (e) {
-        if (e instanceof ServiceError && e.code === "model_not_found") continue; // no current version yet
+        if (e instanceof UfbError && e.code === "model_not_found") continue; // no current version yet
         throw e;
       }
       infos.push(modelInfo(name, version, await this.manifest(name, version, pinned)));
@@ -136,16 +136,16 @@ export class ModelRegistry {
   private async resolve(spec: string): Promise<{ name: string; version: string; pinned: boolean }> {
     const [name, pinned, ...rest] = spec.split("@");
     if (!NAME.test(name) || rest.length > 0 || (pinned !== undefined && !NAME.test(pinned))) {
-      throw new ServiceError("model_not_found", `model "${spec}": expected "name" or "name@version" (letters, digits, . _ -)`);
+      throw new UfbError("model_not_found", `model "${spec}": expected "name" or "name@version" (letters, digits, . _ -)`);
     }
     if (pinned !== undefined) return { name, version: pinned, pinned: true };
     const cached = this.pointers.get(name);
     if (cached && Date.now() - cached.at < this.options.pointerTtlMs) return { name, version: cached.version, pinned: false };
     const bytes = await this.readObject(`models/${name}/current`);
-    if (!bytes) throw new ServiceError("model_not_found", `model "${name}" does not exist`);
+    if (!bytes) throw new UfbError("model_not_found", `model "${name}" does not exist`);
     const version = new TextDecoder().decode(bytes).trim();
     if (!NAME.test(version)) {
-      throw unavailable(name, new PackageError("bad_package", `models/${name}/current holds "${version.slice(0, 40)}", not a version`));
+      throw new UfbError("bad_package", `models/${name}/current holds "${version.slice(0, 40)}", not a version`);
     }
     this.pointers.set(name, { version, at: Date.now() });
     return { name, version, pinned: false };
@@ -162,14 +162,10 @@ export class ModelRegistry {
       const loading = (async () => {
         const bytes = await this.readObject(`models/${name}/${version}/manifest.json`);
         if (!bytes) {
-          if (pinned) throw new ServiceError("model_not_found", `model "${name}" has no version "${version}"`);
-          throw unavailable(id, new PackageError("io", `models/${name}/current names ${version}, whose manifest.json is missing`));
+          if (pinned) throw new UfbError("model_not_found", `model "${name}" has no version "${version}"`);
+          throw new UfbError("io", `models/${name}/current names ${version}, whose manifest.json is missing`);
         }
-        try {
-          return parseManifest(bytes);
-        } catch (e) {
-          throw unavailable(id, e);
-        }
+        return parseManifest(bytes);
       })();
       m = loading;
       this.manifests.set(id, loading);
@@ -186,7 +182,7 @@ export class ModelRegistry {
     const prefix = `models/${name}/${version}`;
     const manifest = await this.manifest(name, version, pinned);
     const head = await this.storage(`head ${prefix}/weights.bin`, () => o.bucket.head(`${prefix}/weights.bin`));
-    if (!head) throw unavailable(id, new PackageError("io", `${prefix}/weights.bin is missing`));
+    if (!head) throw new UfbError("io", `${prefix}/weights.bin is missing`);
     const timed = new TimeoutSource(new R2Source(o.bucket, `${prefix}/weights.bin`, { size: head.size, etag: head.etag }), this.timeoutMs);
     const limiter = new LimitedSource(timed, o.maxReads);
     const source = new ObservedSource(limiter);
@@ -200,7 +196,7 @@ export class ModelRegistry {
       tokenizer: async () => {
         if (tokenizer) return tokenizer;
         const t = await this.readObject(`${prefix}/tokenizer.json`);
-        if (!t) throw new PackageError("io", `${prefix}/tokenizer.json is missing`);
+        if (!t) throw new UfbError("io", `${prefix}/tokenizer.json is missing`);
         return t;
       },
       weights: source,
@@ -225,32 +221,26 @@ export class ModelRegistry {
     return this.options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
   }
 
-  /** A storage call under the read timeout; a throw or a timeout becomes weights_unavailable. */
   private storage<T>(what: string, call: () => Promise<T>): Promise<T> {
-    return storage(() => withTimeout(call(), this.timeoutMs, what));
+    return storageCall(what, this.timeoutMs, call);
   }
 
   /**
    * A whole small object (pointer, manifest, tokenizer), body included, under one timeout; null when it does
-   * not exist. A body shorter than the object's size is a short read (PackageError "io"), not a corrupt file.
+   * not exist. A body shorter than the object's size is a short read (UfbError "io"), not a corrupt file.
    */
   private readObject(key: string): Promise<Uint8Array | null> {
     return this.storage(`get ${key}`, async () => {
       const obj = await this.options.bucket.get(key);
       if (!obj) return null;
       const bytes = new Uint8Array(await obj.arrayBuffer());
-      if (bytes.length !== obj.size) throw new PackageError("io", `${key}: got ${bytes.length} of ${obj.size} bytes`);
+      if (bytes.length !== obj.size) throw new UfbError("io", `${key}: got ${bytes.length} of ${obj.size} bytes`);
       return bytes;
     });
   }
 }
 
 export const DEFAULT_READ_TIMEOUT_MS = 10_000;
-
-/** weights_unavailable with a message safe for clients; the details stay in `cause` (logged, never sent). */
-function unavailable(model: string, cause: unknown): ServiceError {
-  return new ServiceError("weights_unavailable", `the weights of model "${model}" could not be read; try again later`, { cause });
-}
 
 export function modelInfo(name: string, version: string, m: Manifest): ModelInfo {
   const c = m.config;
@@ -274,16 +264,6 @@ export function modelInfo(name: string, version: string, m: Manifest): ModelInfo
     packageBytes: m.weights.bytes + m.tokenizer.bytes,
     dtype: m.quantization.dtype,
   };
-}
-
-/** R2 calls that throw (network, timeouts, short bodies) become weights_unavailable. */
-async function storage<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (e) {
-    if (e instanceof ServiceError || e instanceof ModelError) throw e;
-    throw new ServiceError("weights_unavailable", "the weight store could not be read; try again later", { cause: e });
-  }
 }
 
 /** A FIFO mutex. */

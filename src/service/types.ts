@@ -107,23 +107,3 @@ export interface InferenceService {
   embed(texts: string[], options: ServiceOptions): Promise<{ model: ModelInfo; results: EmbedResult[]; usage: Usage }>;
   fillMask(texts: string[], options: ServiceOptions & { topK?: number }): Promise<{ model: ModelInfo; results: FillMaskResult[]; usage: Usage }>;
 }
-
-/**
- * Errors the service throws; the HTTP layer maps `code` to a status and an
- * application/problem+json body. Messages are safe to show to clients.
- */
-export type ServiceErrorCode =
-  | "model_not_found" // 404: no such model name
-  | "invalid_input" // 422: e.g. a text with no tokens after tokenization, or no <mask> for fill-mask
-  | "unsupported_task" // 422: e.g. fill-mask on a classifier package, classify on an MLM package
-  | "weights_unavailable" // 503: the weight store could not be read (missing object, short read, timeout)
-  | "weights_corrupt"; // 502: stored bytes failed their sha256 check (after one re-read)
-
-export class ServiceError extends Error {
-  readonly code: ServiceErrorCode;
-  constructor(code: ServiceErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "ServiceError";
-    this.code = code;
-  }
-}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { IntegrityError, PackageError } from "../../src/weights/errors.ts";
+import { IntegrityError, UfbError } from "../../src/errors.ts";
 import { type Dtype, dtypeBytes } from "../../src/weights/format/spec.ts";
 import { SafetensorsFile } from "../../src/weights/convert/safetensors.ts";
 import { MemorySource } from "../../src/weights/read/sources.ts";
@@ -188,7 +188,7 @@ describe("integrity and statistics", async () => {
     const pkg = await openBuilt(built);
     await expect(pkg.readFffTiles(3, 0, [0])).rejects.toThrow(/layer 3: out of range, the model has 3 layers/);
     await expect(pkg.readFffTiles(0, 2, [0])).rejects.toThrow(/tree 2: out of range/);
-    await expect(pkg.readFffTiles(0, 0, [g.tilesPerTree])).rejects.toThrow(PackageError);
+    await expect(pkg.readFffTiles(0, 0, [g.tilesPerTree])).rejects.toThrow(UfbError);
     expect(() => pkg.embeddingBlockOf(1000)).toThrow(/token id 1000: out of range, the vocabulary has 1000 rows/);
   });
 });

@@ -2,7 +2,7 @@
  * Where everything goes in weights.bin, computed from the config and the package options alone. The
  * writer lays the file out with it and the manifest check recomputes it, so the two cannot disagree.
  */
-import { PackageError } from "../errors.ts";
+import { UfbError } from "../../errors.ts";
 import {
   type Dtype,
   type FffGeometry,
@@ -106,7 +106,7 @@ export interface PackageLayout {
 
 export function planLayout(c: PackageConfig, o: { dtype: Dtype; tileDepth: number; rowsPerBlock: number }): PackageLayout {
   if (!Number.isInteger(o.rowsPerBlock) || o.rowsPerBlock < 1) {
-    throw new PackageError("bad_argument", `rowsPerBlock: expected a positive integer, got ${o.rowsPerBlock}`);
+    throw new UfbError("bad_argument", `rowsPerBlock: expected a positive integer, got ${o.rowsPerBlock}`);
   }
   const fff = fffGeometry({ hidden: c.hiddenSize, trees: c.fffTrees, levels: fffLevels(c), dtype: o.dtype, tileDepth: o.tileDepth });
   let at = HEADER_BYTES;

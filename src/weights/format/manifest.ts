@@ -4,7 +4,7 @@
  * against the layout recomputed from the config (layout.ts).
  */
 import { z } from "zod";
-import { PackageError } from "../errors.ts";
+import { UfbError } from "../../errors.ts";
 import { FORMAT, FORMAT_VERSION, HEADER_BYTES, MAX_FFF_LEVELS, SEGMENT_ALIGN } from "./spec.ts";
 import { PackageConfigSchema, fffLevels } from "./config.ts";
 import { planLayout } from "./layout.ts";
@@ -111,7 +111,7 @@ export const ManifestSchema = z.strictObject({
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 
-const bad = (msg: string) => new PackageError("bad_package", `manifest.json: ${msg}`);
+const bad = (msg: string) => new UfbError("bad_package", `manifest.json: ${msg}`);
 
 /** Renders a zod error as `field.path: message` lines. */
 export function formatZodIssues(error: z.ZodError, prefix = ""): string {
@@ -137,7 +137,7 @@ export function parseManifest(input: string | Uint8Array): Manifest {
   if (head.format !== FORMAT) throw bad(`format is ${JSON.stringify(head.format)}, expected "${FORMAT}" (not a ufb package?)`);
   if (!Number.isInteger(head.version) || (head.version as number) < 1) throw bad(`version is ${JSON.stringify(head.version)}, expected a positive integer`);
   if ((head.version as number) > FORMAT_VERSION) {
-    throw new PackageError("version", `package v${head.version}; reader supports ≤ ${FORMAT_VERSION} (upgrade ufb)`);
+    throw new UfbError("version", `package v${head.version}; reader supports ≤ ${FORMAT_VERSION} (upgrade ufb)`);
   }
   const parsed = ManifestSchema.safeParse(json);
   if (!parsed.success) throw bad(formatZodIssues(parsed.error));

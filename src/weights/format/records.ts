@@ -10,7 +10,7 @@
  *   …  zero padding to recordBytes = align16(16 + 2·H·e)
  */
 import { type Dtype, RECORD_ALIGN, RECORD_HEADER_BYTES, dtypeBytes, recordBytes } from "./spec.ts";
-import { PackageError } from "../errors.ts";
+import { UfbError } from "../../errors.ts";
 import { q8MaxError, quantizeQ8 } from "./q8.ts";
 
 export interface RecordErrors {
@@ -128,8 +128,8 @@ export function fffRecordF32(bias: number, wIn: ArrayLike<number>, wOut: ArrayLi
 /** Writes `rec` at byte `offset` of `dst` (recordBytes(H, dtype) bytes, offset 16-aligned), padding zeroed. */
 export function writeFffRecord(dst: Uint8Array, offset: number, rec: FffRecord, dtype: Dtype): void {
   const H = rec.wIn.length;
-  if (rec.wOut.length !== H) throw new PackageError("bad_argument", `writeFffRecord: wIn has ${H} values, wOut ${rec.wOut.length}`);
-  if (offset % RECORD_ALIGN !== 0) throw new PackageError("bad_argument", `writeFffRecord: offset ${offset} is not ${RECORD_ALIGN}-aligned`);
+  if (rec.wOut.length !== H) throw new UfbError("bad_argument", `writeFffRecord: wIn has ${H} values, wOut ${rec.wOut.length}`);
+  if (offset % RECORD_ALIGN !== 0) throw new UfbError("bad_argument", `writeFffRecord: offset ${offset} is not ${RECORD_ALIGN}-aligned`);
   const bytes = recordBytes(H, dtype);
   dst.fill(0, offset, offset + bytes);
   const view = new DataView(dst.buffer, dst.byteOffset + offset, bytes);
@@ -140,7 +140,7 @@ export function writeFffRecord(dst: Uint8Array, offset: number, rec: FffRecord, 
   const wIn = RECORD_HEADER_BYTES;
   const wOut = wIn + H * dtypeBytes(dtype);
   if (dtype === "q8") {
-    if (!(rec.wIn instanceof Int8Array) || !(rec.wOut instanceof Int8Array)) throw new PackageError("bad_argument", "writeFffRecord: q8 record needs Int8Array weights");
+    if (!(rec.wIn instanceof Int8Array) || !(rec.wOut instanceof Int8Array)) throw new UfbError("bad_argument", "writeFffRecord: q8 record needs Int8Array weights");
     dst.set(new Uint8Array(rec.wIn.buffer, rec.wIn.byteOffset, H), offset + wIn);
     dst.set(new Uint8Array(rec.wOut.buffer, rec.wOut.byteOffset, H), offset + wOut);
   } else {
