@@ -16,12 +16,13 @@ import { readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseManifest } from "../../src/weights/format/manifest.ts";
 
-/** Model names and versions, as the Worker accepts them (src/service/registry.ts NAME). */
-export const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+import { NAME, type PackageFileName } from "../../src/weights/format/bucket.ts";
+
+export { NAME, currentKey, objectKey, versionPrefix } from "../../src/weights/format/bucket.ts";
 
 export interface PackageFile {
   /** File name inside the package folder and inside models/<name>/<version>/. */
-  file: "weights.bin" | "tokenizer.json" | "manifest.json";
+  file: PackageFileName;
   path: string;
   bytes: number;
   contentType: string;
@@ -91,9 +92,6 @@ export function readPackageDir(dir: string): PackageDir {
   };
 }
 
-export const versionPrefix = (name: string, version: string) => `models/${name}/${version}`;
-export const objectKey = (name: string, version: string, file: PackageFile["file"]) => `${versionPrefix(name, version)}/${file}`;
-export const currentKey = (name: string) => `models/${name}/current`;
 
 export function checkName(what: string, value: string): string {
   if (!NAME.test(value)) throw new PackageDirError(`${what} ${JSON.stringify(value)}: expected 1-64 characters of [A-Za-z0-9._-], starting with a letter or digit`);

@@ -1,12 +1,12 @@
 /**
- * The Cache API as a second level (src/service/cache-api.ts, docs/streaming.md): a second isolate (a fresh
+ * The Cache API as a second level (src/model/stores/cache-api.ts, docs/streaming.md): a second isolate (a fresh
  * registry) finds the pieces the first one put, bytes from the Cache API are verified before use, only
  * verified pieces are put, the per-run call budget holds, and no Cache API failure fails a request.
  * Locally the test runtime's `caches.default` stores entries; on *.workers.dev in production it does not.
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import type { CacheApiMode } from "../../src/service/cache-api.ts";
+import type { CacheApiMode } from "../../src/model/stores/cache-api.ts";
 import type { RegistryOptions } from "../../src/service/registry.ts";
 import { type PieceRef } from "../../src/weights/read/package.ts";
 import { sha256Hex } from "../../src/weights/read/sha256.ts";
