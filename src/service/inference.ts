@@ -3,6 +3,7 @@
  * turn logits into answers, with per-request usage (reads, bytes, cache hits, neurons) and phase timing.
  */
 import { UfbError } from "../errors.ts";
+import { fffNodesPerTree } from "../weights/format/config.ts";
 import type { RunRequest, RunResult, Sequence } from "../model/engine.ts";
 import type { TokenizedText } from "../model/tokenizer.ts";
 import type { LoadedModel, ModelRegistry } from "./registry.ts";
@@ -139,7 +140,7 @@ async function run(model: LoadedModel, timer: PhaseTimer | undefined, request: R
 function explain(model: LoadedModel, e: TokenizedText, paths: number[][][][][], b: number): ClassifyResult["explain"] {
   const c = model.engine.config;
   const perLayer = model.info.neurons.perLayer;
-  const nodesPerTree = 2 ** (c.fffDepth + 1) - 1;
+  const nodesPerTree = fffNodesPerTree(c);
   return {
     tokens: e.tokens.map((token, p) => ({ token, paths: paths.map((layer) => layer[b][p]) })),
     neuronFractionPerLayer: paths.map((layer) => {

@@ -7,13 +7,13 @@ import {
   fffGeometry,
   locateNode,
   nodeLevel,
-  pathTiles,
   recordBytes,
   tileNode,
   tileRef,
   treeOffset,
 } from "../../src/weights/format/spec.ts";
 import { UfbError } from "../../src/errors.ts";
+import { pathTiles } from "../helpers/reads.ts";
 
 describe("record and row sizes", () => {
   it("should be align16(16 + 2·H·e) for records", () => {

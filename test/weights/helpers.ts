@@ -5,7 +5,8 @@ import { type CheckpointFiles, loadCheckpoint } from "../../src/weights/convert/
 import type { Dtype } from "../../src/weights/format/spec.ts";
 import type { Manifest } from "../../src/weights/format/manifest.ts";
 import { WeightPackage } from "../../src/weights/read/package.ts";
-import { HttpSource, MemorySink, MemorySource } from "../../src/weights/read/sources.ts";
+import { MemorySink, MemorySource } from "../../src/weights/read/sources.ts";
+import { HttpSource } from "../helpers/reads.ts";
 import { writePackage } from "../../src/weights/convert/writer.ts";
 
 export type FixtureName = "tiny" | "trees";

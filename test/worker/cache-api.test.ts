@@ -13,6 +13,7 @@ import { sha256Hex } from "../../src/weights/read/sha256.ts";
 import { type BuiltPackage } from "../helpers/packages.ts";
 import { TINY_CLASSIFIER, putPackage, synthPackage } from "../helpers/r2.ts";
 import { testService } from "../helpers/service.ts";
+import { planFff } from "../helpers/reads.ts";
 
 const TEXTS = ["a warm, funny and moving film", "dull and lifeless"];
 const RUN = crypto.randomUUID().slice(0, 8); // keys carry name@version: fresh names, fresh cache entries
@@ -40,7 +41,7 @@ const weightGets = (s: ReturnType<typeof isolate>) => s.faulty.count({ op: "get"
 
 /** The piece of tile 0 (the root tile) of (layer, tree), as the package names it. */
 function rootTileRef(layer: number, tree: number): PieceRef {
-  const bytes = built.pkg.planFff(layer, tree, [0]).tiles[0].length;
+  const bytes = planFff(built.pkg, layer, tree, [0]).tiles[0].length;
   return { kind: "tile", name: `fff/${layer}/${tree}/0`, sha256: built.pkg.fffSegments[layer].tiles[tree][0], bytes };
 }
 
@@ -103,7 +104,7 @@ describe("Cache API as the second level", () => {
     const model = await b.registry.model();
     expect(model.pkg.pieceStats.rejected).toBe(1);
     const seg = built.pkg.fffSegments[1];
-    const tileOffset = built.pkg.planFff(1, 0, [0]).tiles[0].offset;
+    const tileOffset = planFff(built.pkg, 1, 0, [0]).tiles[0].offset;
     expect(b.faulty.count({ op: "get", key: /weights\.bin$/, covers: tileOffset })).toBe(1);
     expect(weightGets(b)).toBe(1); // that tile and nothing else
     const now = new Uint8Array(await (await caches.default.match(url))!.arrayBuffer());
@@ -114,7 +115,7 @@ describe("Cache API as the second level", () => {
     const name = await freshModel();
     const s = isolate(name, "all");
     await s.registry.model();
-    const tile = built.pkg.planFff(2, 0, [0]).tiles[0];
+    const tile = planFff(built.pkg, 2, 0, [0]).tiles[0];
     const at = tile.offset + 9;
     s.faulty.inject({ name: "f", key: /weights\.bin$/, covers: at, fault: { kind: "corrupt", at } });
     const log = vi.spyOn(console, "error").mockImplementation(() => {});

@@ -52,12 +52,6 @@ export function quantizeQ8(
   return scale;
 }
 
-/** q · scale as f32. */
-export function dequantizeQ8(q: ArrayLike<number>, scale: number, out = new Float32Array(q.length)): Float32Array {
-  for (let i = 0; i < q.length; i++) out[i] = q[i] * scale;
-  return out;
-}
-
 /** max |src[i] − q[i]·scale| (computed in f64). */
 export function q8MaxError(src: ArrayLike<number>, q: ArrayLike<number>, scale: number, srcOffset = 0, stride = 1): number {
   if (!Number.isFinite(scale)) return NaN;

@@ -229,13 +229,6 @@ export function treeOffset(g: FffGeometry, tree: number): number {
   return tree * g.treeBytes;
 }
 
-/** Tile ids visited by a root-to-leaf path given as heap indices (one tile per tier). */
-export function pathTiles(g: FffGeometry, path: ArrayLike<number>): number[] {
-  const ids = new Set<number>();
-  for (let i = 0; i < path.length; i++) ids.add(locateNode(g, path[i]).tile);
-  return [...ids].sort((a, b) => a - b);
-}
-
 export const DTYPE_CODE: Record<Dtype, number> = { f32: 0, q8: 1 };
 
 export interface WeightsHeader {

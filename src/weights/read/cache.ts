@@ -104,17 +104,6 @@ export class BlockCache {
     return (await pending).address;
   }
 
-  /** Stores already loaded (and verified) bytes; returns the address. An existing entry is kept. */
-  put(key: string, data: Uint8Array, onEvict?: () => void): number {
-    const existing = this.entries.get(key);
-    if (existing) {
-      this.touch(existing);
-      return existing.address;
-    }
-    this.counters.misses++;
-    return this.insert(key, data, onEvict).address;
-  }
-
   pin(key: string): void {
     const e = this.entries.get(key);
     if (!e) throw new UfbError("internal", `cache: pin of absent key ${key}`);

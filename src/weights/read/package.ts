@@ -10,11 +10,11 @@
  * The layout summary is at the top of format.ts; the byte-level spec is docs/format.md.
  */
 import { UfbError } from "../../errors.ts";
-import { type Dtype, type FffGeometry, type TileRef, type WeightsHeader, decodeHeader, locateNode, HEADER_BYTES, treeOffset } from "../format/spec.ts";
+import { type Dtype, type FffGeometry, type TileRef, type WeightsHeader, decodeHeader, HEADER_BYTES } from "../format/spec.ts";
 import { type PackageLayout, planLayout } from "../format/layout.ts";
 import type { PackageConfig } from "../format/config.ts";
 import { type DenseSegment, type EmbeddingsSegment, type FffSegment, type Manifest, type TensorEntry, parseManifest } from "../format/manifest.ts";
-import { type EmbeddingReadPlan, type FffReadPlan, type PlannedBlock, type PlannedTile, type CoalescedRange, embeddingBlockOf, planBlockReads, planEmbeddingReads, planFffReads, planTileReads } from "./planner.ts";
+import { type PlannedBlock, type PlannedTile, type CoalescedRange, embeddingBlockOf, planBlockReads, planTileReads } from "./planner.ts";
 import { sha256Hex, verifySha256 } from "./sha256.ts";
 import type { WeightSource } from "./sources.ts";
 
@@ -289,10 +289,6 @@ export class WeightPackage {
     return embeddingBlockOf(this.embeddings, id);
   }
 
-  planEmbeddings(ids: Iterable<number>, maxGap = this.maxGap): EmbeddingReadPlan {
-    return planEmbeddingReads(this.embeddings, ids, maxGap);
-  }
-
   /** Reads embedding blocks (adjacent ones in one range), each verified; block index → its rows. */
   async readEmbeddingBlocks(blocks: Iterable<number>, maxGap = this.maxGap, o: ReadOptions = {}): Promise<Map<number, Uint8Array>> {
     const check = (b: PlannedBlock, bytes: Uint8Array) => this.verify(`embeddings block ${b.block} (rows ${b.firstRow}…${b.firstRow + b.rows - 1})`, bytes, this.embeddings.blocks[b.block]);
@@ -309,32 +305,12 @@ export class WeightPackage {
     return out;
   }
 
-  /** Row `id` (H·e bytes, without padding) inside the verified block that holds it. */
-  embeddingRow(blockBytes: Uint8Array, id: number): Uint8Array {
-    const e = this.embeddings;
-    const block = this.embeddingBlockOf(id);
-    const at = (id - block * e.rowsPerBlock) * e.rowBytes;
-    const width = e.cols * (this.dtype === "q8" ? 1 : 4);
-    if (at + width > blockBytes.length) throw new UfbError("bad_argument", `embeddingRow: token ${id} is not in a block of ${blockBytes.length} bytes`);
-    return blockBytes.subarray(at, at + width);
-  }
-
   // ---- fff ----
 
   private fffSegment(layer: number): FffSegment {
     const s = this.fffSegments[layer];
     if (!s) throw new UfbError("bad_argument", `layer ${layer}: out of range, the model has ${this.fffSegments.length} layers`);
     return s;
-  }
-
-  /** Byte offset of node `node` of tree `tree` relative to its fff.<layer> segment. */
-  recordOffset(tree: number, node: number): number {
-    return treeOffset(this.fff, tree) + locateNode(this.fff, node).offset;
-  }
-
-  /** Which tiles hold these nodes of (layer, tree), and the coalesced byte ranges that read them. */
-  planFff(layer: number, tree: number, nodes: Iterable<number>, maxGap = this.maxGap): FffReadPlan {
-    return planFffReads(this.fff, this.fffSegment(layer).offset, layer, tree, nodes, maxGap);
   }
 
   /** Reads tiles of one tree (touching ones in one range), each verified; tile id → tile. */

@@ -115,27 +115,3 @@ export class R2Source implements WeightSource {
     return bytes;
   }
 }
-
-/** Ranged reads over HTTP (`Range: bytes=a-b`), e.g. a service binding or a CDN URL. */
-export class HttpSource implements WeightSource {
-  readonly name: string;
-  readonly size?: number;
-  private readonly fetcher: (request: Request) => Promise<Response>;
-  private readonly url: string;
-  constructor(fetcher: (request: Request) => Promise<Response>, url: string, options: { size?: number } = {}) {
-    this.fetcher = fetcher;
-    this.url = url;
-    this.name = url;
-    this.size = options.size;
-  }
-  async read(offset: number, length: number): Promise<Uint8Array> {
-    checkRange(this, offset, length);
-    if (length === 0) return new Uint8Array(0);
-    const res = await this.fetcher(new Request(this.url, { headers: { Range: `bytes=${offset}-${offset + length - 1}` } }));
-    if (res.status !== 206 && res.status !== 200) throw new UfbError("io", `${this.name}: HTTP ${res.status} for bytes ${offset}-${offset + length - 1}`);
-    let bytes = new Uint8Array(await res.arrayBuffer());
-    if (res.status === 200) bytes = bytes.subarray(offset, offset + length); // server ignored Range
-    checkLength(this, offset, length, bytes.length);
-    return bytes;
-  }
-}
