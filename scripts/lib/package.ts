@@ -15,7 +15,7 @@ import { createHash } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseManifest } from "../../src/weights/format/manifest.ts";
-
+import { UsageError as PackageDirError } from "../../src/errors.ts";
 import { NAME, type PackageFileName } from "../../src/weights/format/bucket.ts";
 
 export { NAME, currentKey, objectKey, versionPrefix } from "../../src/weights/format/bucket.ts";
@@ -41,12 +41,8 @@ export interface PackageDir {
   totalBytes: number;
 }
 
-export class PackageDirError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "PackageDirError";
-  }
-}
+/** A package folder or a command line the scripts cannot use (exit status 2): the project's UsageError. */
+export { UsageError as PackageDirError } from "../../src/errors.ts";
 
 /** Reads and checks a package folder: manifest parses, the two other files exist with the sizes it names. */
 export function readPackageDir(dir: string): PackageDir {
