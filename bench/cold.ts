@@ -265,7 +265,7 @@ class Bench {
   /** Bytes of the FFF records on the tokens' paths (union per layer and tree) and of their embedding rows. */
   async touched(ids: number[]): Promise<Sample["touched"]> {
     const model: LoadedModel = await this.registry.model();
-    const paths = await model.lock.run(() => model.engine.run({ sequences: [{ ids }], paths: true }));
+    const paths = await model.engine.run({ sequences: [{ ids }], paths: true });
     const g = model.pkg.fff;
     let records = 0;
     for (const layer of paths.paths!) {
@@ -279,19 +279,20 @@ class Bench {
   }
 }
 
-/** Reads the tiles of the first `tiers` tiers of every tree of every layer (one ensure per layer, all layers at once). */
+/**
+ * Reads the tiles of the first `tiers` tiers of every tree of every layer (one ensure per layer, all layers
+ * at once). Called between requests, never during one: it uses the store outside the engine's run queue.
+ */
 async function prefetchTiers(model: LoadedModel, tiers: number): Promise<void> {
   const fff = model.engine.weights.fff as unknown as { ensure(l: number, t: number, nodes: Iterable<number>): Promise<void>; release(l: number): void };
   const g = model.pkg.fff;
   const roots: number[] = [];
   for (const tier of g.tiers.slice(0, tiers)) for (let i = 0; i < tier.tiles; i++) roots.push(2 ** tier.firstLevel - 1 + i);
-  await model.lock.run(() =>
-    Promise.all(
-      Array.from({ length: model.pkg.config.numLayers }, async (_, l) => {
-        for (let t = 0; t < g.trees; t++) await fff.ensure(l, t, roots);
-        fff.release(l);
-      }),
-    ),
+  await Promise.all(
+    Array.from({ length: model.pkg.config.numLayers }, async (_, l) => {
+      for (let t = 0; t < g.trees; t++) await fff.ensure(l, t, roots);
+      fff.release(l);
+    }),
   );
 }
 

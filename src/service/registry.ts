@@ -66,10 +66,9 @@ export interface RegistryOptions {
   cacheApi?: Omit<CacheApiOptions, "timeoutMs">;
 }
 
+/** A model of the bucket, opened for streaming: what /v1/models says about it, and its engine and stores. */
 export interface LoadedModel extends StreamedModel {
   info: ModelInfo;
-  /** Requests on one model take turns, so that their read counts can be told apart. */
-  lock: Lock;
 }
 
 
@@ -182,6 +181,7 @@ export class ModelRegistry {
     if (!head) throw new UfbError("io", `${weightsKey} is missing`);
     const streamed = await openStreamed(new R2Source(o.bucket, weightsKey, { size: head.size, etag: head.etag }), createKernel(o.kernelModule), {
       identity: id,
+      name,
       etag: head.etag,
       manifest,
       tokenizer: async () => {
@@ -198,7 +198,7 @@ export class ModelRegistry {
       readTimeoutMs: this.timeoutMs,
       cacheApi: o.cacheApi,
     });
-    return { info: modelInfo(name, version, manifest), ...streamed, lock: new Lock() };
+    return { info: modelInfo(name, version, manifest), ...streamed };
   }
 
   private get timeoutMs(): number {
@@ -248,14 +248,4 @@ export function modelInfo(name: string, version: string, m: Manifest): ModelInfo
     packageBytes: m.weights.bytes + m.tokenizer.bytes,
     dtype: m.quantization.dtype,
   };
-}
-
-/** A FIFO mutex. */
-export class Lock {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.tail.then(work);
-    this.tail = next.catch(() => {});
-    return next;
-  }
 }

@@ -12,7 +12,7 @@ import { LimitedSource, ObservedSource, TimeoutSource } from "../../weights/read
 import { WeightPackage } from "../../weights/read/package.ts";
 import { withOneRetry } from "../../weights/read/sha256.ts";
 import type { WeightSource } from "../../weights/read/sources.ts";
-import { Engine } from "../engine.ts";
+import { Engine, type RunMeter } from "../engine.ts";
 import { loadStreamedWeights } from "../streamed.ts";
 import { type CacheApiOptions, CacheApiPieces } from "./cache-api.ts";
 
@@ -22,6 +22,8 @@ const CACHE_API_TIMEOUT_CAP_MS = 2000;
 export interface StreamedOptions {
   /** The package's identity (e.g. name@version): block cache keys start with it. */
   identity: string;
+  /** The model's name in messages (default: the manifest's). */
+  name?: string;
   /** weights.bin's etag, added to the Cache API identity so that a new upload never meets old entries. */
   etag?: string;
   manifest: Manifest;
@@ -81,7 +83,36 @@ export async function openStreamed(source: WeightSource, kernel: Kernel, o: Stre
   const cache = new BlockCache({ base: region, bytes: o.cacheBytes, write: (at, data) => kernel.u8(at, data.length).set(data) });
   const weights = await loadStreamedWeights(pkg, kernel, cache, { keyPrefix: o.identity, wholeLayerBytes: o.wholeLayerBytes, prefetchTopTier: o.prefetchTopTier });
   tokenizer = await tokenizerRead;
-  const engine = await Engine.create(pkg, kernel, { weights });
+  const engine = await Engine.create(pkg, kernel, { weights, name: o.name, meter: runMeter(pkg, cache, observed, pieces) });
   await pieces?.drain();
   return { engine, pkg, cache, source: observed, limiter, pieces };
+}
+
+/**
+ * A run's reads, from the counters of this model's package, block cache and Cache API. Exact because the
+ * engine runs one request at a time: nothing else reads through these stores during a run.
+ */
+function runMeter(pkg: WeightPackage, cache: BlockCache, source: ObservedSource, pieces: CacheApiPieces | undefined): RunMeter {
+  let start = { reads: 0, bytes: 0, hits: 0, l2: 0 };
+  return {
+    begin(timer) {
+      start = { ...pkg.stats, hits: cache.stats.hits, l2: pkg.pieceStats.hits };
+      source.observer = timer && { start: () => timer.start("fetch"), end: () => timer.end("fetch") };
+      pieces?.beginRun();
+    },
+    async end() {
+      const l2Hits = pkg.pieceStats.hits - start.l2;
+      const reads = {
+        r2Reads: pkg.stats.reads - start.reads,
+        bytesFetched: pkg.stats.bytes - start.bytes,
+        // L1 (block cache) hits plus pieces the Cache API served
+        cacheHits: cache.stats.hits - start.hits + l2Hits,
+        cacheApiHits: l2Hits,
+      };
+      source.observer = undefined;
+      // the puts of this run finish inside it (no waitUntil here); each is bounded by the Cache API timeout
+      await pieces?.drain();
+      return reads;
+    },
+  };
 }
