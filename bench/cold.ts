@@ -3,9 +3,8 @@
  *
  * Runs the Worker's own service code (ModelRegistry + WorkerInferenceService from src/service, options from
  * serviceOptions() as in the Worker) against an R2 stand-in (bench/cold-bucket.ts) that serves package folders
- * with 20 ms per operation and at most 6 operations in flight. The kernel is compiled from
- * wasm/build/kernels.wasm: registry.ts imports the .wasm as a module (workerd's CompiledWasm rule), so a Node
- * module hook below turns that import into `new WebAssembly.Module(bytes)`; no source change is needed.
+ * with 20 ms per operation and at most 6 operations in flight. Plain imports: the registry takes the compiled
+ * kernels as an option (the Worker passes its imported module; here bench/wasm.node.ts compiles the file).
  *
  * The package, generated once and cached under packages/ (git-ignored):
  *   npx ufb synth packages/ufb-1x11-long --preset ultrafastbert-1x11-long --rows-per-block 16
@@ -27,11 +26,16 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
-import { registerHooks } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BucketOp, StandInBucket, type StandInOptions } from "./cold-bucket.ts";
 import { type Entry, entry, loadAverage, median, table, writeResults } from "./http-results.ts";
+import { TextTokenizer } from "../src/model/tokenizer.ts";
+import { WorkerInferenceService } from "../src/service/inference.ts";
+import { serviceOptions } from "../src/service/options.ts";
+import { type LoadedModel, ModelRegistry, type RegistryOptions } from "../src/service/registry.ts";
+import { parseManifest } from "../src/weights/format/manifest.ts";
+import { kernelModule } from "./wasm.node.ts";
 
 /** Every WebAssembly.Memory created from here on (the kernels'), to sum their sizes while loading and serving. */
 const memories: WeakRef<WebAssembly.Memory>[] = [];
@@ -48,54 +52,7 @@ const memories: WeakRef<WebAssembly.Memory>[] = [];
 /** Bytes of the wasm memories created since memories[from] (one scenario's kernel; older ones may await GC). */
 const wasmBytes = (from = 0) => memories.slice(from).reduce((n, r) => n + (r.deref()?.buffer.byteLength ?? 0), 0);
 
-registerHooks({
-  load(url, context, nextLoad) {
-    if (url.startsWith("file:") && url.endsWith(".wasm")) {
-      const source = `import { readFileSync } from "node:fs";\nexport default new WebAssembly.Module(readFileSync(new URL(${JSON.stringify(url)})));\n`;
-      return { format: "module", source, shortCircuit: true };
-    }
-    return nextLoad(url, context);
-  },
-});
-
-// src/service is Worker code (typed with the workerd types of tsconfig.json, not tsconfig.node.json): import it by a
-// computed specifier so that this Node file type-checks on its own, with the few shapes it uses spelled out below.
-const load = (rel: string) => import(new URL(rel, import.meta.url).href);
-const { ModelRegistry } = (await load("../src/service/registry.ts")) as { ModelRegistry: new (o: RegistryOptions) => Registry };
-const { WorkerInferenceService } = (await load("../src/service/inference.ts")) as { WorkerInferenceService: new (r: Registry) => Service };
-const { serviceOptions } = (await load("../src/service/index.ts")) as { serviceOptions: (env: { WEIGHTS: unknown; MODEL: string; CACHE_MB?: string; CACHE_API?: string }) => RegistryOptions };
-const { TextTokenizer } = await import("../src/model/tokenizer.ts");
-const { parseManifest } = await import("../src/weights/manifest.ts");
-type Tokenizer = InstanceType<typeof TextTokenizer>;
-
-interface RegistryOptions {
-  bucket: unknown;
-  defaultModel: string;
-  cacheBytes: number;
-  maxReads: number;
-  maxGap: number;
-  wholeLayerBytes: number;
-  pointerTtlMs: number;
-  maxLoaded: number;
-}
-interface LoadedModel {
-  engine: Engine;
-  pkg: WeightPackage;
-  lock: { run<T>(work: () => Promise<T>): Promise<T> };
-}
-interface Registry {
-  model(requested?: string): Promise<LoadedModel>;
-}
-interface Usage {
-  r2Reads: number;
-}
-interface Service {
-  embed(texts: string[], o: object): Promise<{ usage: Usage }>;
-  classify(texts: string[], o: object): Promise<{ usage: Usage }>;
-  fillMask(texts: string[], o: object): Promise<{ usage: Usage }>;
-}
-type Engine = import("../src/model/engine.ts").Engine;
-type WeightPackage = import("../src/weights/package.ts").WeightPackage;
+type Tokenizer = TextTokenizer;
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
 const SUITE = "cold";
@@ -256,8 +213,8 @@ class Bench {
   readonly segs: Segs;
   readonly tok: Tokenizer;
   readonly texts: Texts;
-  registry!: Registry;
-  service!: Service;
+  registry!: ModelRegistry;
+  service!: WorkerInferenceService;
 
   private constructor(v: Variant, bucket: StandInBucket, tok: Tokenizer) {
     this.v = v;
@@ -280,7 +237,7 @@ class Bench {
     // CACHE_API off: the R2 path of a cold isolate in a data center that has not served the model yet (or on
     // *.workers.dev); with the Cache API (docs/streaming.md) a later cold isolate finds the dense segment there.
     const base = serviceOptions({ WEIGHTS: this.bucket, MODEL: this.v.name, CACHE_API: "off" });
-    this.registry = new ModelRegistry({ ...base, ...this.v.registry });
+    this.registry = new ModelRegistry({ ...base, kernelModule: kernelModule(), ...this.v.registry });
     this.service = new WorkerInferenceService(this.registry);
   }
 
@@ -308,7 +265,7 @@ class Bench {
   /** Bytes of the FFF records on the tokens' paths (union per layer and tree) and of their embedding rows. */
   async touched(ids: number[]): Promise<Sample["touched"]> {
     const model: LoadedModel = await this.registry.model();
-    const paths = await model.lock.run(() => model.engine.run({ sequences: [{ ids }], paths: true }));
+    const paths = await model.engine.run({ sequences: [{ ids }], paths: true });
     const g = model.pkg.fff;
     let records = 0;
     for (const layer of paths.paths!) {
@@ -322,19 +279,20 @@ class Bench {
   }
 }
 
-/** Reads the tiles of the first `tiers` tiers of every tree of every layer (one ensure per layer, all layers at once). */
+/**
+ * Reads the tiles of the first `tiers` tiers of every tree of every layer (one ensure per layer, all layers
+ * at once). Called between requests, never during one: it uses the store outside the engine's run queue.
+ */
 async function prefetchTiers(model: LoadedModel, tiers: number): Promise<void> {
   const fff = model.engine.weights.fff as unknown as { ensure(l: number, t: number, nodes: Iterable<number>): Promise<void>; release(l: number): void };
   const g = model.pkg.fff;
   const roots: number[] = [];
   for (const tier of g.tiers.slice(0, tiers)) for (let i = 0; i < tier.tiles; i++) roots.push(2 ** tier.firstLevel - 1 + i);
-  await model.lock.run(() =>
-    Promise.all(
-      Array.from({ length: model.pkg.config.numLayers }, async (_, l) => {
-        for (let t = 0; t < g.trees; t++) await fff.ensure(l, t, roots);
-        fff.release(l);
-      }),
-    ),
+  await Promise.all(
+    Array.from({ length: model.pkg.config.numLayers }, async (_, l) => {
+      for (let t = 0; t < g.trees; t++) await fff.ensure(l, t, roots);
+      fff.release(l);
+    }),
   );
 }
 

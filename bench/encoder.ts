@@ -10,7 +10,12 @@ import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Engine } from "../src/model/engine.ts";
-import { MemorySink, MemorySource, PRESETS, WeightPackage, readTokenizerInfo, synthTensors, synthTokenizerJson, synthVocabulary, writePackage } from "../src/weights/index.ts";
+import { MemorySink, MemorySource } from "../src/weights/read/sources.ts";
+import { PRESETS, synthTensors } from "../src/weights/convert/synth.ts";
+import { WeightPackage } from "../src/weights/read/package.ts";
+import { readTokenizerInfo } from "../src/weights/format/tokenizer-info.ts";
+import { synthTokenizerJson, synthVocabulary } from "../src/weights/convert/synth-tokenizer.ts";
+import { writePackage } from "../src/weights/convert/writer.ts";
 import { type SuiteContext, registerSuite, summarize } from "./harness.ts";
 import { loadKernel } from "./wasm.node.ts";
 

@@ -2,7 +2,9 @@
  * Kernel benchmark suites (single thread, Node 24, the same wasm module the Worker bundles).
  * Shapes are BERT-base's at 128 tokens: QKV 768→2304, FF 768→3072→768, 12 heads × 64.
  */
-import { type Kernel, fffRecordBytes, fffRecordQ8, writeFffRecord } from "../src/kernel/index.ts";
+import type { Kernel } from "../src/kernel/index.ts";
+import { fffRecordQ8, writeFffRecord } from "../src/weights/format/records.ts";
+import { recordBytes } from "../src/weights/format/spec.ts";
 import { measurePair, registerSuite, type SuiteContext } from "./harness.ts";
 import { loadKernel } from "./wasm.node.ts";
 
@@ -103,7 +105,7 @@ registerSuite("kernels.fff", (ctx: SuiteContext) => {
   const nodes = 2 ** levels - 1;
   // one tree, depth 11, q8 records with random weights ~N(0, 1/√H) and small biases (both children occur)
   const g = gaussian(11);
-  const rb = fffRecordBytes(H, "q8");
+  const rb = recordBytes(H, "q8");
   const base = k.alloc(nodes * rb, 64);
   const s = 1 / Math.sqrt(H);
   for (let n = 0; n < nodes; n++) {

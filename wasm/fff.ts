@@ -24,10 +24,29 @@ import { alignUp, hsumF32, hsumI32Wide, loadPartialF32, storePartialF32 } from "
 import { geluv } from "./math";
 import { absMaxRow, quantizeRowI16 } from "./quant";
 
+// The record header and dtype codes are the package format's (src/weights/format/spec.ts); they are
+// exported below so that a test can hold the two definitions to the same values.
 const F32: i32 = 0;
 const Q8: i32 = 1;
+/** Bytes before wIn: f32 bias, f32 inScale, f32 outScale, u32 reserved. */
+const RECORD_HEADER: usize = 16;
 const X_LEVELS: f32 = 8191; // 14-bit activations
 const C_LEVELS: f32 = 32767; // 16-bit coefficients
+
+/** Record header size the kernels assume (checked against the format by test/kernel/format-constants.test.ts). */
+export function fffRecordHeaderBytes(): i32 {
+  return <i32>RECORD_HEADER;
+}
+
+/** The `dtype` argument value for f32 records. */
+export function fffDtypeF32(): i32 {
+  return F32;
+}
+
+/** The `dtype` argument value for q8 records. */
+export function fffDtypeQ8(): i32 {
+  return Q8;
+}
 
 /** Bytes of scratch fffDescend / fffAccumulate need (the larger of the two). */
 export function fffScratchBytes(T: i32, H: i32, levels: i32): i32 {
@@ -169,7 +188,7 @@ export function fffDescend(x: usize, T: i32, H: i32, levels: i32, table: usize, 
       let touch: u32 = 0;
       for (let i = 0; i < cnt; i++) {
         const r = <usize>load<u32>(recs + (<usize>i << 2));
-        const e = r + 16 + <usize>H;
+        const e = r + RECORD_HEADER + <usize>H;
         for (let a = r; a < e; a += 64) touch += load<u8>(a);
       }
       store<u32>(dots, touch);
@@ -180,8 +199,8 @@ export function fffDescend(x: usize, T: i32, H: i32, levels: i32, table: usize, 
         const t2 = load<i32>(list + (<usize>j2 << 2)), t3 = load<i32>(list + (<usize>j3 << 2));
         const rowB = <usize>Hp << 1;
         dot4Q8(xq + <usize>t0 * rowB, xq + <usize>t1 * rowB, xq + <usize>t2 * rowB, xq + <usize>t3 * rowB,
-          <usize>load<u32>(recs + (<usize>i << 2)) + 16, <usize>load<u32>(recs + (<usize>j1 << 2)) + 16,
-          <usize>load<u32>(recs + (<usize>j2 << 2)) + 16, <usize>load<u32>(recs + (<usize>j3 << 2)) + 16, Hp, dots);
+          <usize>load<u32>(recs + (<usize>i << 2)) + RECORD_HEADER, <usize>load<u32>(recs + (<usize>j1 << 2)) + RECORD_HEADER,
+          <usize>load<u32>(recs + (<usize>j2 << 2)) + RECORD_HEADER, <usize>load<u32>(recs + (<usize>j3 << 2)) + RECORD_HEADER, Hp, dots);
         const n = min<i32>(4, cnt - i);
         for (let j = 0; j < n; j++) {
           const t = load<i32>(list + (<usize>(i + j) << 2));
@@ -196,7 +215,7 @@ export function fffDescend(x: usize, T: i32, H: i32, levels: i32, table: usize, 
       for (let i = 0; i < cnt; i++) {
         const t = load<i32>(list + (<usize>i << 2));
         const rec = <usize>load<u32>(recs + (<usize>i << 2));
-        advance(t, lvl, levels, paths, logits, progress, dotF32(x + ((<usize>t * <usize>H) << 2), rec + 16, H) + load<f32>(rec));
+        advance(t, lvl, levels, paths, logits, progress, dotF32(x + ((<usize>t * <usize>H) << 2), rec + RECORD_HEADER, H) + load<f32>(rec));
       }
     }
   }
@@ -218,7 +237,7 @@ export function fffAccumulate(y: usize, T: i32, H: i32, levels: i32, table: usiz
   const n4 = n & ~3;
   for (let i = 0; i < n4; i += 4) v128.store(g + (<usize>i << 2), geluv(v128.load(logits + (<usize>i << 2))));
   if (n & 3) storePartialF32(g + (<usize>n4 << 2), geluv(loadPartialF32(logits + (<usize>n4 << 2), n & 3)), n & 3);
-  const woff = dtype == Q8 ? <usize>H + 16 : (<usize>H << 2) + 16;
+  const woff = dtype == Q8 ? <usize>H + RECORD_HEADER : (<usize>H << 2) + RECORD_HEADER;
   const cbuf = g + <usize>alignUp(n * 4, 16);
   const pairs = (levels + 1) >> 1;
   const coef = cbuf + <usize>alignUp(levels * 4, 16);

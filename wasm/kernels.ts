@@ -7,7 +7,7 @@ export { layerNorm, add, geluInPlace, tanhInPlace, erfInPlace, expInPlace, softm
 export { quantizeRowsQ8, gemmQ8I32, linearQ8, linearQ8ScratchBytes } from "./q8";
 export { linearF32, linearF32ScratchBytes } from "./linear";
 export { attention, attentionScratchBytes } from "./attention";
-export { fffQuantizeX, fffDescend, fffAccumulate, fffScratchBytes } from "./fff";
+export { fffQuantizeX, fffDescend, fffAccumulate, fffScratchBytes, fffRecordHeaderBytes, fffDtypeF32, fffDtypeQ8 } from "./fff";
 
 /** First free byte after the module's static data: the arena starts here (aligned up). */
 export function heapBase(): usize {

@@ -40,18 +40,6 @@
     (<i64>i32x4.extract_lane(a, 2) + <i64>i32x4.extract_lane(a, 3));
 }
 
-/**
- * Loads the last `r` (1..3) f32 of a row ending at `end` into the high lanes, zeros in the low lanes:
- * the tail of a row whose first len-r elements were already processed 4 at a time.
- * Reads [end-16, end): the caller guarantees the row has at least 4 elements.
- */
-// @ts-ignore: decorator
-@inline export function loadTailF32(end: usize, r: i32): v128 {
-  const v = v128.load(end - 16);
-  const keep = i32x4.gt_s(i32x4(0, 1, 2, 3), i32x4.splat(3 - r));
-  return v128.and(v, keep);
-}
-
 /** Loads lanes [0, n) (n in 0..4) of f32 at p, zeros elsewhere; reads only those n values. */
 // @ts-ignore: decorator
 @inline export function loadPartialF32(p: usize, n: i32): v128 {

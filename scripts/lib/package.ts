@@ -14,14 +14,15 @@
 import { createHash } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseManifest } from "../../src/weights/manifest.ts";
+import { parseManifest } from "../../src/weights/format/manifest.ts";
+import { UsageError as PackageDirError } from "../../src/errors.ts";
+import { NAME, type PackageFileName } from "../../src/weights/format/bucket.ts";
 
-/** Model names and versions, as the Worker accepts them (src/service/registry.ts NAME). */
-export const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export { NAME, currentKey, objectKey, versionPrefix } from "../../src/weights/format/bucket.ts";
 
 export interface PackageFile {
   /** File name inside the package folder and inside models/<name>/<version>/. */
-  file: "weights.bin" | "tokenizer.json" | "manifest.json";
+  file: PackageFileName;
   path: string;
   bytes: number;
   contentType: string;
@@ -40,12 +41,8 @@ export interface PackageDir {
   totalBytes: number;
 }
 
-export class PackageDirError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "PackageDirError";
-  }
-}
+/** A package folder or a command line the scripts cannot use (exit status 2): the project's UsageError. */
+export { UsageError as PackageDirError } from "../../src/errors.ts";
 
 /** Reads and checks a package folder: manifest parses, the two other files exist with the sizes it names. */
 export function readPackageDir(dir: string): PackageDir {
@@ -91,9 +88,6 @@ export function readPackageDir(dir: string): PackageDir {
   };
 }
 
-export const versionPrefix = (name: string, version: string) => `models/${name}/${version}`;
-export const objectKey = (name: string, version: string, file: PackageFile["file"]) => `${versionPrefix(name, version)}/${file}`;
-export const currentKey = (name: string) => `models/${name}/current`;
 
 export function checkName(what: string, value: string): string {
   if (!NAME.test(value)) throw new PackageDirError(`${what} ${JSON.stringify(value)}: expected 1-64 characters of [A-Za-z0-9._-], starting with a letter or digit`);

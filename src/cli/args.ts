@@ -2,15 +2,9 @@
  * Argument parsing for `ufb`: node:util parseArgs for the shape, zod for the values, and one UsageError
  * whose message says which argument was wrong and what it accepts.
  */
+import { UsageError } from "../errors.ts";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { z } from "zod";
-
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
 
 export type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
 

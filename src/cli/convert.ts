@@ -4,9 +4,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
-import { loadCheckpoint } from "../weights/checkpoint.ts";
-import { DEFAULT_ROWS_PER_BLOCK, DEFAULT_TILE_DEPTH, MAX_FFF_LEVELS } from "../weights/format.ts";
-import type { Manifest } from "../weights/manifest.ts";
+import { loadCheckpoint } from "../weights/convert/checkpoint.ts";
+import { DEFAULT_ROWS_PER_BLOCK, DEFAULT_TILE_DEPTH, MAX_FFF_LEVELS } from "../weights/format/spec.ts";
+import type { Manifest } from "../weights/format/manifest.ts";
 import { createdAt, enumFlag, intFlag, parse } from "./args.ts";
 import { readCheckpointDir, writePackageDir } from "./files.ts";
 import { clearProgress, describeModel, describeQuantization, fmtBytes, progressLine } from "./report.ts";

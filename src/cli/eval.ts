@@ -6,7 +6,8 @@
  */
 import { readFile } from "node:fs/promises";
 import { Engine } from "../model/engine.ts";
-import { UsageError, parse } from "./args.ts";
+import { UsageError } from "../errors.ts";
+import { parse } from "./args.ts";
 import { openPackageDir } from "./files.ts";
 import { loadKernel } from "./kernel.ts";
 

@@ -5,12 +5,12 @@
 import { constants } from "node:fs";
 import { type FileHandle, access, mkdir, open, readFile, rename, rm, stat, writeFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
-import type { CheckpointFiles } from "../weights/checkpoint.ts";
-import { PackageError } from "../weights/errors.ts";
-import { type Manifest, manifestJson } from "../weights/manifest.ts";
-import { WeightPackage } from "../weights/package.ts";
-import { type ByteSink, type WeightSource, checkLength, checkRange } from "../weights/source.ts";
-import { type PackageInput, type WriteOptions, writePackage } from "../weights/writer.ts";
+import type { CheckpointFiles } from "../weights/convert/checkpoint.ts";
+import { UfbError } from "../errors.ts";
+import { type Manifest, manifestJson } from "../weights/format/manifest.ts";
+import { WeightPackage } from "../weights/read/package.ts";
+import { type ByteSink, type WeightSource, checkLength, checkRange } from "../weights/read/sources.ts";
+import { type PackageInput, type WriteOptions, writePackage } from "../weights/convert/writer.ts";
 
 export class FileSource implements WeightSource {
   readonly name: string;
@@ -23,7 +23,7 @@ export class FileSource implements WeightSource {
   }
   static async open(path: string): Promise<FileSource> {
     const handle = await open(path, "r").catch((e: NodeJS.ErrnoException) => {
-      throw new PackageError("io", `${path}: ${e.code === "ENOENT" ? "no such file" : e.message}`);
+      throw new UfbError("io", `${path}: ${e.code === "ENOENT" ? "no such file" : e.message}`);
     });
     return new FileSource(path, handle, (await handle.stat()).size);
   }
@@ -70,14 +70,14 @@ async function readOptional(path: string): Promise<Uint8Array | undefined> {
 /** The files of a checkpoint folder; the caller closes `weights`. */
 export async function readCheckpointDir(dir: string): Promise<CheckpointFiles & { weights: FileSource }> {
   const isDir = await stat(dir).then((s) => s.isDirectory(), () => false);
-  if (!isDir) throw new PackageError("bad_checkpoint", `${dir}: not a directory`);
+  if (!isDir) throw new UfbError("bad_checkpoint", `${dir}: not a directory`);
   const safetensors = join(dir, "model.safetensors");
-  if (!(await exists(safetensors))) throw new PackageError("bad_checkpoint", `${dir}: missing model.safetensors`);
+  if (!(await exists(safetensors))) throw new UfbError("bad_checkpoint", `${dir}: missing model.safetensors`);
   const tokenizer = await readOptional(join(dir, "tokenizer.json"));
-  if (!tokenizer) throw new PackageError("bad_checkpoint", `${dir}: missing tokenizer.json`);
+  if (!tokenizer) throw new UfbError("bad_checkpoint", `${dir}: missing tokenizer.json`);
   const config = await readOptional(join(dir, "config.json"));
   const modelConfig = await readOptional(join(dir, "model_config.json"));
-  if (!config && !modelConfig) throw new PackageError("bad_checkpoint", `${dir}: missing config.json (or model_config.json)`);
+  if (!config && !modelConfig) throw new UfbError("bad_checkpoint", `${dir}: missing config.json (or model_config.json)`);
   return { config, modelConfig, tokenizer, weights: await FileSource.open(safetensors) };
 }
 
@@ -87,13 +87,13 @@ export async function readCheckpointDir(dir: string): Promise<CheckpointFiles & 
  */
 export async function writePackageDir(outDir: string, input: PackageInput, options: WriteOptions & { force?: boolean }): Promise<Manifest> {
   if (await exists(join(outDir, "manifest.json"))) {
-    if (!options.force) throw new PackageError("bad_argument", `${outDir}: already holds a package (manifest.json); use --force to replace it`);
+    if (!options.force) throw new UfbError("bad_argument", `${outDir}: already holds a package (manifest.json); use --force to replace it`);
     await rm(join(outDir, "manifest.json"));
   } else if (await exists(outDir)) {
     const isDir = await stat(outDir).then((s) => s.isDirectory());
-    if (!isDir) throw new PackageError("bad_argument", `${outDir}: exists and is not a directory`);
+    if (!isDir) throw new UfbError("bad_argument", `${outDir}: exists and is not a directory`);
     const entries = (await readdir(outDir)).filter((e) => !["weights.bin", "tokenizer.json", "weights.bin.partial"].includes(e));
-    if (entries.length > 0 && !options.force) throw new PackageError("bad_argument", `${outDir}: not empty (${entries.slice(0, 3).join(", ")}); use --force to write there`);
+    if (entries.length > 0 && !options.force) throw new UfbError("bad_argument", `${outDir}: not empty (${entries.slice(0, 3).join(", ")}); use --force to write there`);
   }
   await mkdir(outDir, { recursive: true });
   const partial = join(outDir, "weights.bin.partial");
@@ -118,7 +118,7 @@ export async function writePackageDir(outDir: string, input: PackageInput, optio
 export async function openPackageDir(dir: string, options: { maxGap?: number } = {}): Promise<{ pkg: WeightPackage; close: () => Promise<void> }> {
   const manifestPath = join(dir, "manifest.json");
   if (!(await exists(manifestPath))) {
-    throw new PackageError("bad_package", (await exists(dir)) ? `${dir}: no manifest.json (not a package, or an unfinished one)` : `${dir}: no such directory`);
+    throw new UfbError("bad_package", (await exists(dir)) ? `${dir}: no manifest.json (not a package, or an unfinished one)` : `${dir}: no such directory`);
   }
   const manifest = await readFile(manifestPath);
   const weights = await FileSource.open(join(dir, "weights.bin"));
@@ -126,7 +126,7 @@ export async function openPackageDir(dir: string, options: { maxGap?: number } =
     const pkg = await WeightPackage.open({
       manifest: new Uint8Array(manifest),
       tokenizer: async () => new Uint8Array(await readFile(join(dir, "tokenizer.json")).catch(() => {
-        throw new PackageError("io", `${join(dir, "tokenizer.json")}: no such file`);
+        throw new UfbError("io", `${join(dir, "tokenizer.json")}: no such file`);
       })),
       weights,
       maxGap: options.maxGap,
@@ -134,8 +134,8 @@ export async function openPackageDir(dir: string, options: { maxGap?: number } =
     return { pkg, close: () => weights.close() };
   } catch (e) {
     await weights.close();
-    if (e instanceof PackageError && e.message.startsWith("manifest.json")) {
-      throw new PackageError(e.code, `${manifestPath}${e.message.slice("manifest.json".length)}`);
+    if (e instanceof UfbError && e.message.startsWith("manifest.json")) {
+      throw new UfbError(e.code, `${manifestPath}${e.message.slice("manifest.json".length)}`);
     }
     throw e;
   }

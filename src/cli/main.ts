@@ -3,10 +3,10 @@
  * file, tensor or field, and a non-zero exit code: 1 for errors, 2 for usage errors. No stack traces
  * unless UFB_DEBUG=1.
  */
-import { PackageError } from "../weights/errors.ts";
-import { DEFAULT_ROWS_PER_BLOCK, DEFAULT_TILE_DEPTH, MAX_FFF_LEVELS } from "../weights/format.ts";
-import { PRESETS } from "../weights/synth.ts";
-import { UsageError } from "./args.ts";
+import { UfbError } from "../errors.ts";
+import { DEFAULT_ROWS_PER_BLOCK, DEFAULT_TILE_DEPTH, MAX_FFF_LEVELS } from "../weights/format/spec.ts";
+import { PRESETS } from "../weights/convert/synth.ts";
+import { UsageError } from "../errors.ts";
 import { EVAL_USAGE } from "./eval.ts";
 import { RUN_USAGE } from "./run.ts";
 
@@ -85,7 +85,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`${where}: ${e.message}\nRun 'ufb help' for usage.`);
       return 2;
     }
-    if (e instanceof PackageError) {
+    if (e instanceof UfbError) {
       console.error(`${where}: error: ${e.message}`);
       return 1;
     }

@@ -1,6 +1,7 @@
 /** Text the CLI prints about a package. */
-import { fffGeometry } from "../weights/format.ts";
-import type { Manifest } from "../weights/manifest.ts";
+import { fffLevels, fffNodesPerTree } from "../weights/format/config.ts";
+import { fffGeometry } from "../weights/format/spec.ts";
+import type { Manifest } from "../weights/format/manifest.ts";
 
 export function fmtBytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -16,7 +17,7 @@ export function fmtBytes(n: number): string {
 
 export function describeModel(m: Manifest): string {
   const c = m.config;
-  const n = 2 ** (c.fffDepth + 1) - 1;
+  const n = fffNodesPerTree(c);
   const head = c.kind === "classifier" ? `classifier (${c.pooler} pooler, ${c.classifierDim} → ${c.numLabels} labels: ${c.labels!.join(", ")})` : "mlm (tied decoder)";
   return [
     `  model      ${m.name}: ${head}`,
@@ -37,7 +38,7 @@ export function perTokenCosts(m: Manifest) {
   const fff = m.segments.find((s) => s.kind === "fff");
   const emb = m.segments.find((s) => s.kind === "embeddings");
   if (!fff || fff.kind !== "fff" || !emb || emb.kind !== "embeddings") throw new Error("manifest without fff or embeddings segments");
-  const g = fffGeometry({ hidden: c.hiddenSize, trees: c.fffTrees, levels: c.fffDepth + 1, dtype: m.quantization.dtype, tileDepth: fff.tileDepth });
+  const g = fffGeometry({ hidden: c.hiddenSize, trees: c.fffTrees, levels: fffLevels(c), dtype: m.quantization.dtype, tileDepth: fff.tileDepth });
   const recordsPerToken = g.trees * g.levels;
   const tilesPerToken = g.trees * g.tiers.length;
   const tileBytesPerToken = g.trees * g.tiers.reduce((a, t) => a + t.tileBytes, 0);

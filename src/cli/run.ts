@@ -5,8 +5,9 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { Engine, type RunRequest, type Sequence } from "../model/engine.ts";
-import { formatZodIssues } from "../weights/index.ts";
-import { UsageError, parse } from "./args.ts";
+import { formatZodIssues } from "../weights/format/manifest.ts";
+import { UsageError } from "../errors.ts";
+import { parse } from "./args.ts";
 import { openPackageDir } from "./files.ts";
 import { loadKernel } from "./kernel.ts";
 

@@ -6,35 +6,31 @@
 import type { Hook } from "@hono/zod-openapi";
 import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { ServiceError, type ServiceErrorCode } from "../service/types.ts";
+import { UfbError } from "../errors.ts";
 import type { AppEnv } from "./env.ts";
-import { fieldName, jsonPointer, ProblemError, problemResponse, type ProblemItem } from "./problem.ts";
+import { fieldName, jsonPointer, PROBLEMS, ProblemError, problemCode, problemResponse, publicDetail, SHOWN_AS, type ProblemItem } from "./problem.ts";
 
 /** Seconds a client should wait before retrying a 503 (weights could not be read: usually transient). */
 export const RETRY_AFTER_SECONDS = 5;
 
-const SERVICE_CODES: Record<ServiceErrorCode, true> = {
-  model_not_found: true,
-  invalid_input: true,
-  unsupported_task: true,
-  weights_unavailable: true,
-  weights_corrupt: true,
-};
-
-function isServiceError(err: unknown): err is ServiceError {
-  // instanceof first; the name check covers a second copy of the module in a bundle.
-  return err instanceof ServiceError || (err instanceof Error && err.name === "ServiceError" && typeof (err as ServiceError).code === "string" && (err as ServiceError).code in SERVICE_CODES);
+/** A UfbError, also one from a second copy of the module in a bundle (same name, a code of the table). */
+function isUfbError(err: unknown): err is UfbError {
+  if (err instanceof UfbError) return true;
+  if (!(err instanceof Error) || typeof (err as UfbError).code !== "string") return false;
+  const code = (err as UfbError).code;
+  return ["UfbError", "IntegrityError", "CacheFullError", "KernelError", "UsageError"].includes(err.name) && (code in SHOWN_AS || code in PROBLEMS);
 }
 
-/** Turns any thrown value into the problem the client sees. */
+/** Turns any thrown value into the problem the client sees (status and message from the table in problem.ts). */
 export function toProblem(err: unknown): ProblemError {
   if (err instanceof ProblemError) return err;
-  if (isServiceError(err)) {
-    const headers: Record<string, string> = err.code === "weights_unavailable" ? { "Retry-After": String(RETRY_AFTER_SECONDS) } : {};
-    return new ProblemError(err.code, err.message, { headers, cause: err });
+  if (isUfbError(err)) {
+    const code = problemCode(err.code);
+    const headers: Record<string, string> = code === "weights_unavailable" ? { "Retry-After": String(RETRY_AFTER_SECONDS) } : {};
+    return new ProblemError(code, publicDetail(code, err.message), { headers, cause: err, logMessage: err.message });
   }
   if (err instanceof HTTPException) return fromHttpException(err);
-  return new ProblemError("internal_error", "An unexpected error occurred; quote the request id when reporting it.", { cause: err });
+  return new ProblemError("internal_error", PROBLEMS.internal_error.message, { cause: err });
 }
 
 /** HTTPExceptions come from Hono's own middleware (bearerAuth, bodyLimit, validators). */
@@ -62,7 +58,7 @@ function fromHttpException(err: HTTPException): ProblemError {
     case 415:
       return new ProblemError("unsupported_media_type", "Send the body as JSON with `Content-Type: application/json`.", { headers });
     default:
-      return new ProblemError("internal_error", "An unexpected error occurred; quote the request id when reporting it.", { headers, cause: err });
+      return new ProblemError("internal_error", PROBLEMS.internal_error.message, { headers, cause: err });
   }
 }
 
@@ -74,7 +70,7 @@ export const normalizeThrown: MiddlewareHandler<AppEnv> = async function normali
   try {
     await next();
   } catch (err) {
-    throw err instanceof Error ? err : new Error(`non-Error value thrown: ${typeof err}`, { cause: err });
+    throw err instanceof Error ? err : new UfbError("internal", `non-Error value thrown: ${typeof err}`, { cause: err });
   }
 };
 
@@ -82,7 +78,9 @@ export const normalizeThrown: MiddlewareHandler<AppEnv> = async function normali
 export const onError: ErrorHandler<AppEnv> = (err, c) => {
   const problem = toProblem(err);
   if (problem.status >= 500) {
-    console.error(`[${c.get("requestId") ?? "-"}] ${c.req.method} ${c.req.path} → ${problem.status} ${problem.code}`, err);
+    // a UfbError is logged as the problem it became: its cause is the thrown error, with the message and
+    // cause chain the client does not get; anything else is logged as thrown
+    console.error(`[${c.get("requestId") ?? "-"}] ${c.req.method} ${c.req.path} → ${problem.status} ${problem.code}`, isUfbError(err) ? problem : err);
   }
   return problemResponse(c, problem);
 };

@@ -5,9 +5,16 @@
  */
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { ErrorCode } from "../errors.ts";
 import type { AppEnv } from "./env.ts";
 
-/** code → status and title. Codes are part of the API: never rename one, only add. */
+/**
+ * The one error table: every code → HTTP status, title and, for 5xx, the public message. The codes of
+ * src/errors.ts that the API does not name (`io`, `integrity`, `cache_full`, …) are shown `as` one that
+ * it does. 4xx answers carry the thrown message (written for the client: it names the field); 5xx answers
+ * carry the public message below, and the thrown message and its cause go to the log only.
+ * API codes are part of the API: never rename one, only add.
+ */
 export const PROBLEMS = {
   malformed_json: { status: 400, title: "Malformed JSON" },
   invalid_request: { status: 400, title: "Invalid request" },
@@ -24,12 +31,40 @@ export const PROBLEMS = {
   text_too_long: { status: 422, title: "Text too long" },
   invalid_input: { status: 422, title: "Invalid input" },
   unsupported_task: { status: 422, title: "Unsupported task" },
-  internal_error: { status: 500, title: "Internal server error" },
-  weights_corrupt: { status: 502, title: "Stored weights failed their integrity check" },
-  weights_unavailable: { status: 503, title: "Weights unavailable" },
-} as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
+  internal_error: { status: 500, title: "Internal server error", message: "An unexpected error occurred; quote the request id when reporting it." },
+  weights_corrupt: { status: 502, title: "Stored weights failed their integrity check", message: "stored weights failed their integrity check (after one re-read)" },
+  weights_unavailable: { status: 503, title: "Weights unavailable", message: "the model's weights could not be read; try again later" },
+} as const satisfies Record<string, { status: ContentfulStatusCode; title: string; message?: string }>;
 
 export type ProblemCode = keyof typeof PROBLEMS;
+
+/** Codes of src/errors.ts the API does not name, and the API code each is shown as. */
+export const SHOWN_AS = {
+  io: "weights_unavailable",
+  version: "weights_unavailable",
+  bad_package: "weights_unavailable",
+  bad_tokenizer: "weights_unavailable",
+  bad_checkpoint: "weights_unavailable",
+  bad_safetensors: "weights_unavailable",
+  bad_argument: "weights_unavailable",
+  integrity: "weights_corrupt",
+  bad_config: "internal_error",
+  cache_full: "internal_error",
+  kernel: "internal_error",
+  internal: "internal_error",
+} as const satisfies Record<Exclude<ErrorCode, ProblemCode>, ProblemCode>;
+
+/** The API code an error code is shown as. */
+export function problemCode(code: ErrorCode): ProblemCode {
+  return code in SHOWN_AS ? SHOWN_AS[code as keyof typeof SHOWN_AS] : (code as ProblemCode);
+}
+
+/** What the client reads: the thrown message for 4xx, the table's public message for 5xx. */
+export function publicDetail(code: ProblemCode, thrown: string): string {
+  const entry = PROBLEMS[code] as { message?: string };
+  return entry.message ?? thrown;
+}
+
 
 /** The `type` member: a non-dereferenceable tag URI (RFC 4151) per code; docs/api.md describes each. */
 export const problemType = (code: ProblemCode): string => `tag:ultrafastbert-edge,2026:problem/${code}`;
@@ -57,8 +92,12 @@ export class ProblemError extends Error {
   /** Extra response headers (WWW-Authenticate, Allow, Retry-After). */
   readonly headers: Record<string, string>;
 
-  constructor(code: ProblemCode, detail: string, options: { errors?: ProblemItem[]; headers?: Record<string, string>; cause?: unknown } = {}) {
-    super(detail, { cause: options.cause });
+  /** What the client reads. The message (for the log) is the thrown error's where that differs (5xx). */
+  readonly detail: string;
+
+  constructor(code: ProblemCode, detail: string, options: { errors?: ProblemItem[]; headers?: Record<string, string>; cause?: unknown; logMessage?: string } = {}) {
+    super(options.logMessage ?? detail, { cause: options.cause });
+    this.detail = detail;
     this.name = "ProblemError";
     this.code = code;
     this.status = PROBLEMS[code].status;
@@ -84,7 +123,7 @@ export function problemResponse(c: Context<AppEnv>, problem: ProblemError): Resp
     type: problemType(problem.code),
     title: PROBLEMS[problem.code].title,
     status: problem.status,
-    detail: problem.message,
+    detail: problem.detail,
     code: problem.code,
     request_id: c.get("requestId") ?? "",
   };

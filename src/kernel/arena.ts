@@ -3,13 +3,7 @@
  * `mark()` / `release(mark)` free everything allocated after the mark (per-call scratch). The memory
  * grows on demand; every typed view made before a grow is detached, so make views right before use.
  */
-export class KernelError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "KernelError";
-  }
-}
-
+import { KernelError } from "../errors.ts";
 const PAGE = 65536;
 
 export class Arena {

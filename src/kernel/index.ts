@@ -15,15 +15,6 @@ export type {
   FffDescendParams,
   FffAccumulateParams,
 } from "./kernel.ts";
-export { Arena, KernelError, alignUp } from "./arena.ts";
-export {
-  FFF_DTYPE_CODE,
-  FFF_RECORD_HEADER_BYTES,
-  fffRecordBytes,
-  fffRecordQ8,
-  fffRecordF32,
-  quantizeVectorQ8,
-  writeFffRecord,
-} from "./records.ts";
-export type { FffDtype } from "./records.ts";
+export { Arena, alignUp } from "./arena.ts";
+export { KernelError } from "../errors.ts";
 export * from "./reference.ts";

@@ -14,8 +14,9 @@
  * k.layerNorm(x, y, gamma, beta, 128, 768, 1e-12);
  * ```
  */
-import { Arena, KernelError } from "./arena.ts";
-import { FFF_DTYPE_CODE, type FffDtype } from "./records.ts";
+import { KernelError } from "../errors.ts";
+import { Arena } from "./arena.ts";
+import { DTYPE_CODE, type Dtype } from "../weights/format/spec.ts";
 
 /** The raw exports of wasm/build/kernels.wasm (see wasm/*.ts for each contract). */
 export interface KernelExports {
@@ -43,6 +44,10 @@ export interface KernelExports {
   fffAccumulate(y: number, T: number, H: number, levels: number, table: number, dtype: number,
     paths: number, logits: number, scratch: number): void;
   fffScratchBytes(T: number, H: number, levels: number): number;
+  /** The record header size and dtype codes the FFF kernels assume (the format's, see wasm/fff.ts). */
+  fffRecordHeaderBytes(): number;
+  fffDtypeF32(): number;
+  fffDtypeQ8(): number;
 }
 
 export interface KernelOptions {
@@ -138,7 +143,7 @@ export interface FffParams {
   levels: number;
   /** u32[2^levels − 1] record addresses, 0 = not resident */
   table: number;
-  dtype: FffDtype;
+  dtype: Dtype;
   /** i32[tokens][levels] */
   paths: number;
   /** f32[tokens][levels] */
@@ -312,8 +317,8 @@ export function createKernel(module: WebAssembly.Module, options: KernelOptions 
   return kernel;
 }
 
-function dtypeCode(d: FffDtype): number {
-  const c = FFF_DTYPE_CODE[d];
+function dtypeCode(d: Dtype): number {
+  const c = DTYPE_CODE[d];
   if (c === undefined) throw new KernelError(`FFF dtype must be "f32" or "q8", got ${JSON.stringify(d)}`);
   return c;
 }

@@ -6,6 +6,8 @@
  *   `fffQuantizeXRef`, the `exact` mode of `fffDescendRef`): the same f32 operations in the same order
  *   (Math.fround after each), so the kernel must match bit for bit.
  */
+import { UfbError } from "../errors.ts";
+import type { FffRecord } from "../weights/format/records.ts";
 
 const f = Math.fround;
 
@@ -223,17 +225,8 @@ export function attentionRef(p: AttentionRefParams): Float32Array {
 
 // ---------------------------------------------------------------- FFF
 
-/** One node record as plain arrays (the kernel's record layout is written by `writeFffRecord`). */
-export interface FffRecord {
-  bias: number;
-  /** 1 for f32 records */
-  inScale: number;
-  /** 1 for f32 records */
-  outScale: number;
-  /** Int8Array (q8) or Float32Array (f32), length H */
-  wIn: Int8Array | Float32Array;
-  wOut: Int8Array | Float32Array;
-}
+export type { FffRecord };
+
 
 /** Exact replica of fffQuantizeX: 14-bit i16 per token, sx[t] = amax/8191. */
 export function fffQuantizeXRef(x: Float32Array, T: number, H: number): { q: Int16Array; scale: Float32Array } {
@@ -311,7 +304,7 @@ export function fffAccumulateRef(p: FffAccumulateRefParams): void {
     for (let l = 0; l < levels; l++) {
       const node = paths[t * levels + l];
       const rec = p.record(node);
-      if (!rec) throw new Error(`fffAccumulateRef: node ${node} of token ${t} is not resident`);
+      if (!rec) throw new UfbError("internal", `fffAccumulateRef: node ${node} of token ${t} is not resident`);
       const c = gelu64(logits[t * levels + l]) * rec.outScale;
       for (let k = 0; k < H; k++) acc[k] += c * rec.wOut[k];
     }

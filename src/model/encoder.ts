@@ -6,6 +6,7 @@
  * All activations live in kernel memory, allocated once per call in `RunState`; the caller releases
  * them after reading what it needs.
  */
+import { UfbError } from "../errors.ts";
 import type { Kernel } from "../kernel/index.ts";
 import { type ModelConfig, fffLevels, fffNodesPerTree } from "./config.ts";
 import { linear } from "./linear.ts";
@@ -205,7 +206,7 @@ async function fff(kernel: Kernel, config: ModelConfig, weights: ModelWeights, l
       return blocked > 0;
     });
     if (pending.length === 0) break;
-    if (round > levels) throw new Error(`fff: layer ${layer}: the node store did not make requested records resident`);
+    if (round > levels) throw new UfbError("internal", `fff: layer ${layer}: the node store did not make requested records resident`);
     await Promise.all(waiting.map((w) => store.ensure(layer, w.tree, w.nodes)));
   }
   // pin every record on the paths (some were found resident and not pinned) before reading wOut
@@ -223,7 +224,7 @@ function waitingNodes(kernel: Kernel, tokens: number, paths: number, progressPtr
   for (let i = 0; i < tokens; i++) {
     if (progress[i] < levels) {
       const node = path[i * levels + progress[i]];
-      if (node < 0 || node >= nodesPerTree) throw new Error(`fff: token ${i} waits for node ${node}, outside the tree`);
+      if (node < 0 || node >= nodesPerTree) throw new UfbError("internal", `fff: token ${i} waits for node ${node}, outside the tree`);
       nodes.add(node);
     }
   }

@@ -3,14 +3,16 @@
  * and returns what the caller asked for. Used by the CLI, the benchmarks and the Worker's service.
  */
 import type { Kernel } from "../kernel/index.ts";
-import type { PackageConfig, WeightPackage } from "../weights/index.ts";
-import { fffLevels } from "./config.ts";
+import type { PackageConfig } from "../weights/format/config.ts";
+import type { WeightPackage } from "../weights/read/package.ts";
 import { type Sequence, allocRunState, encode } from "./encoder.ts";
-import { ModelError } from "./errors.ts";
+import { UfbError } from "../errors.ts";
 import { classify, mlmLogits, pool } from "./heads.ts";
 import { loadResidentWeights } from "./resident.ts";
-import { TextTokenizer } from "./tokenizer.ts";
+import { TextTokenizer, type TokenizedText } from "./tokenizer.ts";
 import type { ModelWeights } from "./weights.ts";
+import { type ClassifyResult, type EmbedResult, type FillMaskResult, type PhaseTimer, type Usage, classifyResult, fillMaskResults, maskPositions } from "./tasks.ts";
+import { fffLevels, fffNodesPerTree } from "./config.ts";
 
 export type { Sequence } from "./encoder.ts";
 
@@ -36,37 +38,132 @@ export interface RunResult {
   mlm?: Float32Array[];
 }
 
+/** What a run read from storage, from the stores' own counters (openStreamed provides one; resident engines read nothing). */
+export interface RunMeter {
+  /** At the start of a run, inside the engine's queue: fetch time goes to `timer`'s "fetch" phase. */
+  begin(timer?: PhaseTimer): void;
+  /** When the run ends (also on failure): what it read, once its side work (Cache API puts) is done. */
+  end(): Promise<RunReads>;
+}
+
+export interface RunReads {
+  r2Reads: number;
+  bytesFetched: number;
+  /** Pieces served from the block cache (L1) or the Cache API (L2) instead of storage. */
+  cacheHits: number;
+  /** Of those, pieces the Cache API served (absent without one). */
+  cacheApiHits?: number;
+}
+
+export interface TaskOptions {
+  /** Phase timing (tokenize, fetch, compute) for the Server-Timing header. */
+  timer?: PhaseTimer;
+}
+
 export class Engine {
   readonly config: PackageConfig;
   readonly tokenizer: TextTokenizer;
   readonly kernel: Kernel;
   readonly weights: ModelWeights;
   readonly pkg: WeightPackage;
-  /** Runs share the kernel's arena and the weight stores' pins, so they take turns. */
+  /** The model's name in messages. */
+  readonly name: string;
+  private readonly meter: RunMeter | undefined;
+  /**
+   * The one run queue: runs share the kernel's arena and the weight stores' pins, and a run's reads are
+   * told apart from another's only when they take turns.
+   */
   private turn: Promise<unknown> = Promise.resolve();
 
-  private constructor(pkg: WeightPackage, kernel: Kernel, weights: ModelWeights, tokenizer: TextTokenizer) {
+  private constructor(pkg: WeightPackage, kernel: Kernel, weights: ModelWeights, tokenizer: TextTokenizer, name: string, meter: RunMeter | undefined) {
     this.pkg = pkg;
     this.config = pkg.config;
     this.kernel = kernel;
     this.weights = weights;
     this.tokenizer = tokenizer;
+    this.name = name;
+    this.meter = meter;
   }
 
   /**
    * @param weights where the weights live; default: the whole package loaded into kernel memory.
+   * @param meter counts what each run reads (streamed weights); without it usage reports no reads.
+   * @param name the model's name in messages (default: the manifest's).
    */
-  static async create(pkg: WeightPackage, kernel: Kernel, options: { weights?: ModelWeights } = {}): Promise<Engine> {
+  static async create(pkg: WeightPackage, kernel: Kernel, options: { weights?: ModelWeights; meter?: RunMeter; name?: string } = {}): Promise<Engine> {
     const tokenizer = TextTokenizer.fromJsonText(new TextDecoder().decode(await pkg.readTokenizer()), pkg.config.maxSeqLength);
     if (tokenizer.vocabSize > pkg.config.vocabSize) {
-      throw new ModelError("bad_package", `tokenizer.json has ${tokenizer.vocabSize} tokens, the model's vocabulary has ${pkg.config.vocabSize}`);
+      throw new UfbError("bad_package", `tokenizer.json has ${tokenizer.vocabSize} tokens, the model's vocabulary has ${pkg.config.vocabSize}`);
     }
     const weights = options.weights ?? (await loadResidentWeights(pkg, kernel));
-    return new Engine(pkg, kernel, weights, tokenizer);
+    return new Engine(pkg, kernel, weights, tokenizer, options.name ?? pkg.manifest.name, options.meter);
   }
 
   async run(request: RunRequest): Promise<RunResult> {
-    const mine = this.turn.then(() => this.runNow(request));
+    return (await this.metered(request)).result;
+  }
+
+  /** Classifies each text: labels by probability (softmax of the logits), the first `topK` when asked. */
+  async classify(texts: string[], options: TaskOptions & { topK?: number; explain?: boolean } = {}): Promise<{ results: ClassifyResult[]; usage: Usage }> {
+    if (this.config.kind !== "classifier") {
+      throw new UfbError("unsupported_task", `model "${this.name}" is a masked-language model without a classification head; use /v1/fill-mask or /v1/embed`);
+    }
+    const encoded = this.tokenize(texts, options.timer);
+    const { result, usage } = await this.metered({ sequences: encoded.map((e) => ({ ids: e.ids })), logits: true, paths: options.explain === true }, options.timer);
+    const results = encoded.map((e, b) => classifyResult(this.config, e, result.logits![b], { topK: options.topK, paths: result.paths, sequence: b }));
+    return { results, usage };
+  }
+
+  /** One pooled vector per text (the model's pooler; avg for MLM packages). */
+  async embed(texts: string[], options: TaskOptions = {}): Promise<{ results: EmbedResult[]; usage: Usage }> {
+    const encoded = this.tokenize(texts, options.timer);
+    const { result, usage } = await this.metered({ sequences: encoded.map((e) => ({ ids: e.ids })), pooled: true }, options.timer);
+    return { results: encoded.map((e, b) => ({ vector: Array.from(result.pooled![b]), tokens: e.ids.length, truncated: e.truncated })), usage };
+  }
+
+  /** The `topK` (default 5) candidates for every mask token of every text. */
+  async fillMask(texts: string[], options: TaskOptions & { topK?: number } = {}): Promise<{ results: FillMaskResult[]; usage: Usage }> {
+    if (this.config.kind !== "mlm") {
+      throw new UfbError("unsupported_task", `model "${this.name}" is a classifier without a masked-language head; use /v1/classify`);
+    }
+    const encoded = this.tokenize(texts, options.timer);
+    const positions = maskPositions(this.tokenizer, encoded, this.name);
+    const { result, usage } = await this.metered({ sequences: encoded.map((e) => ({ ids: e.ids })), mlmPositions: positions }, options.timer);
+    return { results: fillMaskResults(this.tokenizer, encoded, positions, result.mlm!, options.topK), usage };
+  }
+
+  private tokenize(texts: string[], timer?: PhaseTimer): TokenizedText[] {
+    timer?.start("tokenize");
+    try {
+      return texts.map((t) => this.tokenizer.encode(t));
+    } finally {
+      timer?.end("tokenize");
+    }
+  }
+
+  /** Runs `request` in its turn, with what it read and the neurons it used. */
+  private metered(request: RunRequest, timer?: PhaseTimer): Promise<{ result: RunResult; usage: Usage }> {
+    const mine = this.turn.then(async () => {
+      this.meter?.begin(timer);
+      timer?.start("compute");
+      let reads: RunReads = { r2Reads: 0, bytesFetched: 0, cacheHits: 0 };
+      let result: RunResult;
+      try {
+        result = await this.runNow(request);
+      } finally {
+        timer?.end("compute");
+        if (this.meter) reads = await this.meter.end();
+      }
+      const c = this.config;
+      const tokens = request.sequences.reduce((n, s) => n + s.ids.length, 0);
+      const usage: Usage = {
+        tokens,
+        neuronsUsed: tokens * c.numLayers * c.fffTrees * fffLevels(c),
+        neuronsAvailable: tokens * c.numLayers * c.fffTrees * fffNodesPerTree(c),
+        ...reads,
+      };
+      return { result, usage };
+    });
     this.turn = mine.catch(() => {});
     return mine;
   }
@@ -119,32 +216,32 @@ export class Engine {
   private check(request: RunRequest): void {
     const c = this.config;
     const { sequences } = request;
-    if (!Array.isArray(sequences) || sequences.length === 0) throw new ModelError("bad_input", "ids: expected at least one sequence");
+    if (!Array.isArray(sequences) || sequences.length === 0) throw new UfbError("invalid_input", "ids: expected at least one sequence");
     sequences.forEach((s, b) => {
       const n = s.ids.length;
-      if (n === 0) throw new ModelError("bad_input", `ids[${b}]: empty sequence`);
-      if (n > c.maxSeqLength) throw new ModelError("bad_input", `ids[${b}]: ${n} tokens, max_seq_length is ${c.maxSeqLength}`);
+      if (n === 0) throw new UfbError("invalid_input", `ids[${b}]: empty sequence`);
+      if (n > c.maxSeqLength) throw new UfbError("invalid_input", `ids[${b}]: ${n} tokens, max_seq_length is ${c.maxSeqLength}`);
       for (let p = 0; p < n; p++) {
         const id = s.ids[p];
         if (!Number.isInteger(id) || id < 0 || id >= c.vocabSize) {
-          throw new ModelError("bad_input", `ids[${b}][${p}]: ${id} is not a token id (expected an integer in [0, ${c.vocabSize - 1}])`);
+          throw new UfbError("invalid_input", `ids[${b}][${p}]: ${id} is not a token id (expected an integer in [0, ${c.vocabSize - 1}])`);
         }
       }
       if (s.mask !== undefined) {
-        if (s.mask.length !== n) throw new ModelError("bad_input", `mask[${b}]: ${s.mask.length} entries, ids[${b}] has ${n}`);
+        if (s.mask.length !== n) throw new UfbError("invalid_input", `mask[${b}]: ${s.mask.length} entries, ids[${b}] has ${n}`);
         for (let p = 0; p < n; p++) {
-          if (s.mask[p] !== 0 && s.mask[p] !== 1) throw new ModelError("bad_input", `mask[${b}][${p}]: ${s.mask[p]}, expected 0 or 1`);
+          if (s.mask[p] !== 0 && s.mask[p] !== 1) throw new UfbError("invalid_input", `mask[${b}][${p}]: ${s.mask[p]}, expected 0 or 1`);
         }
       }
     });
     if (request.logits && c.kind !== "classifier") {
-      throw new ModelError("unsupported", "logits: this package has no classification head (it is an MLM package; ask for MLM logits at positions)");
+      throw new UfbError("unsupported_task", "logits: this package has no classification head (it is an MLM package; ask for MLM logits at positions)");
     }
     if (request.mlmPositions) {
-      if (c.kind !== "mlm") throw new ModelError("unsupported", "positions: this package has no MLM decoder (it is a classifier)");
+      if (c.kind !== "mlm") throw new UfbError("unsupported_task", "positions: this package has no MLM decoder (it is a classifier)");
       request.mlmPositions.forEach(([b, p], i) => {
         if (!Number.isInteger(b) || b < 0 || b >= sequences.length || !Number.isInteger(p) || p < 0 || p >= sequences[b].ids.length) {
-          throw new ModelError("bad_input", `positions[${i}]: [${b}, ${p}] is not a [sequence, position] of the input`);
+          throw new UfbError("invalid_input", `positions[${i}]: [${b}, ${p}] is not a [sequence, position] of the input`);
         }
       });
     }

@@ -4,7 +4,9 @@
  * Worker streams tiles instead (src/service).
  */
 import type { Kernel } from "../kernel/index.ts";
-import { KEYS, LAYER_KEYS, type WeightPackage, locateNode, treeOffset } from "../weights/index.ts";
+import { KEYS, LAYER_KEYS } from "../weights/format/layout.ts";
+import { type WeightPackage } from "../weights/read/package.ts";
+import { locateNode, treeOffset } from "../weights/format/spec.ts";
 import { sinusoidTable } from "./positions.ts";
 import type { DenseMatrix, EmbeddingStore, FffStore, Linear, ModelWeights, Norm } from "./weights.ts";
 

@@ -4,8 +4,12 @@
  * by WeightPackage, and kept in a BlockCache whose slots live in kernel memory (the kernels read them in
  * place). Node tables point at cached records and are cleared when the cache evicts a tile.
  */
+import { UfbError } from "../errors.ts";
 import type { Kernel } from "../kernel/index.ts";
-import { type BlockCache, type WeightPackage, locateNode, tileNode, tileRef, withOneRetry } from "../weights/index.ts";
+import { type BlockCache } from "../weights/read/cache.ts";
+import { type WeightPackage } from "../weights/read/package.ts";
+import { locateNode, tileNode, tileRef } from "../weights/format/spec.ts";
+import { withOneRetry } from "../weights/read/sha256.ts";
 import { DenseTensors, denseWeights, embeddingScales } from "./resident.ts";
 import type { DenseMatrix, EmbeddingStore, FffStore, ModelWeights } from "./weights.ts";
 
@@ -107,7 +111,7 @@ class StreamedEmbeddings implements EmbeddingStore {
     const e = this.pkg.embeddings;
     const block = Math.floor(id / e.rowsPerBlock);
     const address = this.rowAddress.get(block);
-    if (address === undefined) throw new Error(`embeddings: row ${id} was not prepared`);
+    if (address === undefined) throw new UfbError("internal", `embeddings: row ${id} was not prepared`);
     return address + (id - block * e.rowsPerBlock) * e.rowBytes;
   }
 
@@ -127,7 +131,7 @@ class StreamedEmbeddings implements EmbeddingStore {
   private async loadDecoder(): Promise<DenseMatrix> {
     const e = this.pkg.embeddings;
     const width = e.cols * (e.dtype === "q8" ? 1 : 4);
-    if (this.pkg.config.kind !== "mlm") throw new Error("embeddings: the decoder is only kept for MLM packages");
+    if (this.pkg.config.kind !== "mlm") throw new UfbError("internal", "embeddings: the decoder is only kept for MLM packages");
     // allocated at first use, never inside a run (Engine.run asks for it before it marks its scratch),
     // so that classifiers and MLM packages that never fill masks do not pay for the table
     this.decoderBase ||= this.kernel.alloc(e.rows * width, 64);
@@ -214,7 +218,7 @@ class StreamedFff implements FffStore {
     const tiles: number[] = [];
     for (const n of nodes) {
       const tile = this.tileOf[n];
-      if (tile === undefined || !Number.isInteger(n)) throw new Error(`fff: node ${n} is outside a tree of ${this.tileOf.length} nodes`);
+      if (tile === undefined || !Number.isInteger(n)) throw new UfbError("internal", `fff: node ${n} is outside a tree of ${this.tileOf.length} nodes`);
       if (this.seen[tile] !== stamp) {
         this.seen[tile] = stamp;
         tiles.push(tile);

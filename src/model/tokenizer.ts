@@ -9,8 +9,9 @@
  * corpora are tokenized).
  */
 import { Tokenizer } from "@huggingface/tokenizers";
-import { SPECIAL_TOKEN_ROLES, type SpecialTokens } from "../weights/index.ts";
-import { ModelError } from "./errors.ts";
+import { SPECIAL_TOKEN_ROLES } from "../weights/format/tokenizer-info.ts";
+import { type SpecialTokens } from "../weights/format/manifest.ts";
+import { UfbError } from "../errors.ts";
 import { TextRules } from "./text-rules.ts";
 
 export interface TokenizedText {
@@ -63,7 +64,7 @@ export class TextTokenizer {
   /** @param json the parsed tokenizer.json. @param maxLength the model's max_seq_length. */
   constructor(json: unknown, maxLength: number, options: TextTokenizerOptions = {}) {
     if (typeof json !== "object" || json === null || !("model" in json)) {
-      throw new ModelError("bad_tokenizer", "tokenizer.json: expected an object with a \"model\" field");
+      throw new UfbError("bad_tokenizer", "tokenizer.json: expected an object with a \"model\" field");
     }
     this.maxLength = maxLength;
     this.cacheLimit = options.cacheLimit ?? PIECE_CACHE_LIMIT;
@@ -93,7 +94,7 @@ export class TextTokenizer {
     try {
       json = JSON.parse(text);
     } catch (e) {
-      throw new ModelError("bad_tokenizer", `tokenizer.json is not valid JSON: ${(e as Error).message}`);
+      throw new UfbError("bad_tokenizer", `tokenizer.json is not valid JSON: ${(e as Error).message}`);
     }
     return new TextTokenizer(json, maxLength, options);
   }
@@ -183,7 +184,7 @@ export class TextTokenizer {
 
   tokenId(token: string): number {
     const id = this.vocab.get(token);
-    if (id === undefined) throw new ModelError("bad_tokenizer", `token "${token}" is not in the vocabulary`);
+    if (id === undefined) throw new UfbError("bad_tokenizer", `token "${token}" is not in the vocabulary`);
     return id;
   }
 

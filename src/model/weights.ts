@@ -4,11 +4,11 @@
  * A store backed by a fully loaded package answers at once; one backed by R2 fetches tiles first.
  */
 
-export type WeightDtype = "f32" | "q8";
+import type { Dtype } from "../weights/format/spec.ts";
 
 /** A [rows][cols] matrix in kernel memory, row-major (PyTorch Linear.weight layout: rows = outputs). */
 export interface DenseMatrix {
-  dtype: WeightDtype;
+  dtype: Dtype;
   ptr: number;
   /** q8: f32[rows] per-row dequantization scales; 0 for f32. */
   scales: number;
@@ -34,7 +34,7 @@ export interface Linear {
 }
 
 export interface EmbeddingStore {
-  readonly dtype: WeightDtype;
+  readonly dtype: Dtype;
   /** Makes the rows of these token ids resident and keeps them until release(); rowPtr is valid meanwhile. */
   prepare(ids: Iterable<number>): Promise<void>;
   release(): void;
@@ -46,7 +46,7 @@ export interface EmbeddingStore {
 }
 
 export interface FffStore {
-  readonly dtype: WeightDtype;
+  readonly dtype: Dtype;
   /** Kernel address of the u32[N] node table of (layer, tree): record address or 0 when not resident. */
   table(layer: number, tree: number): number;
   /**

@@ -1,4 +1,5 @@
 /** Pieces shared by the route definitions: error responses, response headers, the auth requirement. */
+import { UfbError } from "../errors.ts";
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppDeps, AppEnv } from "../http/env.ts";
@@ -57,5 +58,5 @@ export async function serviceFor(c: Context<AppEnv>, deps: AppDeps): Promise<Inf
 
 /** A service answering with a different number of results than texts is a bug: fail loudly (500). */
 export function checkCount(kind: string, results: unknown[], texts: string[]): void {
-  if (results.length !== texts.length) throw new Error(`service ${kind} returned ${results.length} results for ${texts.length} texts`);
+  if (results.length !== texts.length) throw new UfbError("internal", `service ${kind} returned ${results.length} results for ${texts.length} texts`);
 }

@@ -2,71 +2,25 @@
  * The Worker's inference service, one per isolate (module scope): loaded models, their kernel memory and
  * block caches outlive requests and are treated as a cache that may vanish with the isolate.
  */
-import { DEFAULT_READ_TIMEOUT_MS, ModelRegistry, type RegistryOptions } from "./registry.ts";
-import { CACHE_API_MODES, type CacheApiMode } from "./cache-api.ts";
+import kernelModule from "../../wasm/build/kernels.wasm";
 import { WorkerInferenceService } from "./inference.ts";
+import { type ServiceEnv, serviceOptions as optionsFor } from "./options.ts";
+import { ModelRegistry, type RegistryOptions } from "./registry.ts";
 import type { InferenceService } from "./types.ts";
 
-export interface ServiceEnv {
-  WEIGHTS: R2Bucket;
-  MODEL?: string;
-  /** Block cache per loaded model, in MiB (default 48: keeps a 1x11-long model's isolate under 128 MB). */
-  CACHE_MB?: string;
-  /** Longest wait for one R2 call, in ms (default 10000); then the request answers 503 weights_unavailable. */
-  READ_TIMEOUT_MS?: string;
-  /**
-   * The Cache API as a second level (docs/streaming.md): "off", "bulk" (default: dense segment and whole
-   * small FFF layers) or "all" (also tiles and embedding blocks; two subrequests per missed piece).
-   */
-  CACHE_API?: string;
-  /** Cache API calls (match + put) per request at most (default 16); then pieces come from R2 only. */
-  CACHE_API_MAX_OPS?: string;
+export { DEFAULTS, type ServiceEnv } from "./options.ts";
+
+/** The registry's options for this Worker's bindings and variables, with the Workers Cache API. */
+export function serviceOptions(env: ServiceEnv): Omit<RegistryOptions, "kernelModule"> {
+  return optionsFor(env, () => caches.default);
 }
 
-export const DEFAULTS = {
-  cacheMiB: 48,
-  maxReads: 6,
-  maxGap: 4096,
-  wholeLayerBytes: 2 * 1024 * 1024,
-  prefetchTopTier: true,
-  pointerTtlMs: 60_000,
-  maxLoaded: 2,
-  readTimeoutMs: DEFAULT_READ_TIMEOUT_MS,
-  cacheApi: "bulk" as CacheApiMode,
-  cacheApiMaxOps: 16,
-} as const;
-
-let current: { bucket: R2Bucket; key: string; service: InferenceService } | undefined;
-
-export function serviceOptions(env: ServiceEnv): RegistryOptions {
-  const cacheMiB = env.CACHE_MB === undefined || env.CACHE_MB === "" ? DEFAULTS.cacheMiB : Number(env.CACHE_MB);
-  if (!(cacheMiB >= 1 && cacheMiB <= 1024)) throw new Error(`CACHE_MB: expected a number of MiB in [1, 1024], got ${env.CACHE_MB}`);
-  const readTimeoutMs = env.READ_TIMEOUT_MS === undefined || env.READ_TIMEOUT_MS === "" ? DEFAULTS.readTimeoutMs : Number(env.READ_TIMEOUT_MS);
-  if (!(readTimeoutMs >= 1 && readTimeoutMs <= 300_000)) throw new Error(`READ_TIMEOUT_MS: expected milliseconds in [1, 300000], got ${env.READ_TIMEOUT_MS}`);
-  const cacheApi = (env.CACHE_API || DEFAULTS.cacheApi) as CacheApiMode;
-  if (!CACHE_API_MODES.includes(cacheApi)) throw new Error(`CACHE_API: expected one of ${CACHE_API_MODES.join(", ")}, got ${env.CACHE_API}`);
-  const maxOps = env.CACHE_API_MAX_OPS === undefined || env.CACHE_API_MAX_OPS === "" ? DEFAULTS.cacheApiMaxOps : Number(env.CACHE_API_MAX_OPS);
-  if (!(Number.isInteger(maxOps) && maxOps >= 0 && maxOps <= 10_000)) throw new Error(`CACHE_API_MAX_OPS: expected an integer in [0, 10000], got ${env.CACHE_API_MAX_OPS}`);
-  if (!env.MODEL) throw new Error("MODEL: the default model is not set (wrangler.toml [vars])");
-  return {
-    bucket: env.WEIGHTS,
-    defaultModel: env.MODEL,
-    cacheBytes: Math.round(cacheMiB * 1024 * 1024),
-    maxReads: DEFAULTS.maxReads,
-    maxGap: DEFAULTS.maxGap,
-    wholeLayerBytes: DEFAULTS.wholeLayerBytes,
-    prefetchTopTier: DEFAULTS.prefetchTopTier,
-    pointerTtlMs: DEFAULTS.pointerTtlMs,
-    maxLoaded: DEFAULTS.maxLoaded,
-    readTimeoutMs,
-    cacheApi: { mode: cacheApi, maxOps, cache: () => caches.default },
-  };
-}
+let current: { bucket: ServiceEnv["WEIGHTS"]; key: string; service: InferenceService } | undefined;
 
 export function getService(env: ServiceEnv): InferenceService {
   const key = [env.MODEL, env.CACHE_MB, env.READ_TIMEOUT_MS, env.CACHE_API, env.CACHE_API_MAX_OPS].map((v) => v ?? "").join("|");
   if (!current || current.bucket !== env.WEIGHTS || current.key !== key) {
-    current = { bucket: env.WEIGHTS, key, service: new WorkerInferenceService(new ModelRegistry(serviceOptions(env))) };
+    current = { bucket: env.WEIGHTS, key, service: new WorkerInferenceService(new ModelRegistry({ ...serviceOptions(env), kernelModule })) };
   }
   return current.service;
 }

@@ -12,32 +12,32 @@
  * within `readTimeoutMs`) is `weights_unavailable`; bytes that fail their sha256 twice (one re-read) are
  * `weights_corrupt`. A failed load leaves nothing behind, so the next request starts over.
  */
-import kernelModule from "../../wasm/build/kernels.wasm";
+import { UfbError } from "../errors.ts";
 import { createKernel } from "../kernel/index.ts";
-import { Engine } from "../model/engine.ts";
-import { ModelError } from "../model/errors.ts";
-import { loadStreamedWeights } from "../model/streamed.ts";
-import {
-  BlockCache,
-  LimitedSource,
-  type Manifest,
-  ObservedSource,
-  PackageError,
-  R2Source,
-  TimeoutSource,
-  WeightPackage,
-  parseManifest,
-  withOneRetry,
-  withTimeout,
-} from "../weights/index.ts";
-import { type CacheApiOptions, CacheApiPieces } from "./cache-api.ts";
-import { type ModelInfo, ServiceError } from "./types.ts";
+import type { CacheApiOptions } from "../model/stores/cache-api.ts";
+import { type StreamedModel, openStreamed } from "../model/stores/open.ts";
+import { fffLevels, fffNodesPerTree } from "../weights/format/config.ts";
+import { MODELS_PREFIX, NAME, currentKey, nameOfPrefix, objectKey } from "../weights/format/bucket.ts";
+import { type Manifest, parseManifest } from "../weights/format/manifest.ts";
+import { storageCall } from "../weights/read/limiter.ts";
+import { type R2BucketLike, R2Source } from "../weights/read/sources.ts";
+import type { ModelInfo } from "./types.ts";
 
-/** The part of the R2 binding the registry uses (tests wrap it to inject faults). */
-export type RegistryBucket = Pick<R2Bucket, "get" | "head" | "list">;
+/**
+ * The part of an R2 binding the registry uses (tests wrap it to inject faults; bench/cold.ts stands in for
+ * it). Spelled out rather than Pick<R2Bucket, …> so that Node code (the benchmarks) can use the registry.
+ */
+export type RegistryBucket = R2BucketLike & {
+  // an object without a body only answers a conditional get (R2Source's); the registry's gets are plain
+  get(key: string): Promise<{ size: number; arrayBuffer(): Promise<ArrayBuffer> } | { size: number; body?: undefined } | null>;
+  head(key: string): Promise<{ size: number; etag: string } | null>;
+  list(options: { prefix: string; delimiter: string; cursor?: string }): Promise<{ delimitedPrefixes: string[]; truncated: boolean; cursor?: string }>;
+};
 
 export interface RegistryOptions {
   bucket: RegistryBucket;
+  /** The compiled kernels (wasm/build/kernels.wasm); each loaded model gets its own instance and memory. */
+  kernelModule: WebAssembly.Module;
   /** Default model: "name" (its `current` version) or "name@version". */
   defaultModel: string;
   /** Bytes of kernel memory per loaded model for cached tiles and embedding blocks. */
@@ -60,28 +60,17 @@ export interface RegistryOptions {
    */
   readTimeoutMs?: number;
   /**
-   * The Cache API as a second level under the block cache (src/service/cache-api.ts); absent or mode "off":
+   * The Cache API as a second level under the block cache (src/model/stores/cache-api.ts); absent or mode "off":
    * none. Its call timeout is min(readTimeoutMs, 2 s).
    */
   cacheApi?: Omit<CacheApiOptions, "timeoutMs">;
 }
 
-export interface LoadedModel {
+/** A model of the bucket, opened for streaming: what /v1/models says about it, and its engine and stores. */
+export interface LoadedModel extends StreamedModel {
   info: ModelInfo;
-  engine: Engine;
-  pkg: WeightPackage;
-  cache: BlockCache;
-  /** Where per-request read hooks are attached. */
-  source: ObservedSource;
-  /** The reads-in-flight limiter under it (tests check that no slot is left held). */
-  limiter: LimitedSource;
-  /** The Cache API second level, when on. */
-  pieces: CacheApiPieces | undefined;
-  /** Requests on one model take turns, so that their read counts can be told apart. */
-  lock: Lock;
 }
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export class ModelRegistry {
   private readonly options: RegistryOptions;
@@ -119,8 +108,8 @@ export class ModelRegistry {
     const names: string[] = [];
     let cursor: string | undefined;
     do {
-      const page = await this.storage("list models/", () => this.options.bucket.list({ prefix: "models/", delimiter: "/", cursor }));
-      for (const p of page.delimitedPrefixes) names.push(p.slice("models/".length, -1));
+      const page = await this.storage(`list ${MODELS_PREFIX}`, () => this.options.bucket.list({ prefix: MODELS_PREFIX, delimiter: "/", cursor }));
+      for (const p of page.delimitedPrefixes) names.push(nameOfPrefix(p));
       cursor = page.truncated ? page.cursor : undefined;
     } while (cursor);
     const infos: ModelInfo[] = [];
@@ -131,7 +120,7 @@ export class ModelRegistry {
       try {
         ({ version, pinned } = await this.resolve(name));
       } catch (e) {
-        if (e instanceof ServiceError && e.code === "model_not_found") continue; // no current version yet
+        if (e instanceof UfbError && e.code === "model_not_found") continue; // no current version yet
         throw e;
       }
       infos.push(modelInfo(name, version, await this.manifest(name, version, pinned)));
@@ -143,16 +132,16 @@ export class ModelRegistry {
   private async resolve(spec: string): Promise<{ name: string; version: string; pinned: boolean }> {
     const [name, pinned, ...rest] = spec.split("@");
     if (!NAME.test(name) || rest.length > 0 || (pinned !== undefined && !NAME.test(pinned))) {
-      throw new ServiceError("model_not_found", `model "${spec}": expected "name" or "name@version" (letters, digits, . _ -)`);
+      throw new UfbError("model_not_found", `model "${spec}": expected "name" or "name@version" (letters, digits, . _ -)`);
     }
     if (pinned !== undefined) return { name, version: pinned, pinned: true };
     const cached = this.pointers.get(name);
     if (cached && Date.now() - cached.at < this.options.pointerTtlMs) return { name, version: cached.version, pinned: false };
-    const bytes = await this.readObject(`models/${name}/current`);
-    if (!bytes) throw new ServiceError("model_not_found", `model "${name}" does not exist`);
+    const bytes = await this.readObject(currentKey(name));
+    if (!bytes) throw new UfbError("model_not_found", `model "${name}" does not exist`);
     const version = new TextDecoder().decode(bytes).trim();
     if (!NAME.test(version)) {
-      throw unavailable(name, new PackageError("bad_package", `models/${name}/current holds "${version.slice(0, 40)}", not a version`));
+      throw new UfbError("bad_package", `${currentKey(name)} holds "${version.slice(0, 40)}", not a version`);
     }
     this.pointers.set(name, { version, at: Date.now() });
     return { name, version, pinned: false };
@@ -167,16 +156,12 @@ export class ModelRegistry {
     let m = this.manifests.get(id);
     if (!m) {
       const loading = (async () => {
-        const bytes = await this.readObject(`models/${name}/${version}/manifest.json`);
+        const bytes = await this.readObject(objectKey(name, version, "manifest.json"));
         if (!bytes) {
-          if (pinned) throw new ServiceError("model_not_found", `model "${name}" has no version "${version}"`);
-          throw unavailable(id, new PackageError("io", `models/${name}/current names ${version}, whose manifest.json is missing`));
+          if (pinned) throw new UfbError("model_not_found", `model "${name}" has no version "${version}"`);
+          throw new UfbError("io", `${currentKey(name)} names ${version}, whose manifest.json is missing`);
         }
-        try {
-          return parseManifest(bytes);
-        } catch (e) {
-          throw unavailable(id, e);
-        }
+        return parseManifest(bytes);
       })();
       m = loading;
       this.manifests.set(id, loading);
@@ -190,63 +175,51 @@ export class ModelRegistry {
   private async load(name: string, version: string, pinned: boolean): Promise<LoadedModel> {
     const o = this.options;
     const id = `${name}@${version}`;
-    const prefix = `models/${name}/${version}`;
     const manifest = await this.manifest(name, version, pinned);
-    const head = await this.storage(`head ${prefix}/weights.bin`, () => o.bucket.head(`${prefix}/weights.bin`));
-    if (!head) throw unavailable(id, new PackageError("io", `${prefix}/weights.bin is missing`));
-    const timed = new TimeoutSource(new R2Source(o.bucket, `${prefix}/weights.bin`, { size: head.size, etag: head.etag }), this.timeoutMs);
-    const limiter = new LimitedSource(timed, o.maxReads);
-    const source = new ObservedSource(limiter);
-    let tokenizer: Uint8Array | undefined;
-    const pieces = o.cacheApi && o.cacheApi.mode !== "off"
-      ? new CacheApiPieces(`${id}#${head.etag}`, { ...o.cacheApi, timeoutMs: Math.min(this.timeoutMs, 2000) })
-      : undefined;
-    pieces?.beginRun();
-    const pkg = await WeightPackage.open({
-      manifest: JSON.stringify(manifest),
+    const weightsKey = objectKey(name, version, "weights.bin");
+    const head = await this.storage(`head ${weightsKey}`, () => o.bucket.head(weightsKey));
+    if (!head) throw new UfbError("io", `${weightsKey} is missing`);
+    const streamed = await openStreamed(new R2Source(o.bucket, weightsKey, { size: head.size, etag: head.etag }), createKernel(o.kernelModule), {
+      identity: id,
+      name,
+      etag: head.etag,
+      manifest,
       tokenizer: async () => {
-        if (tokenizer) return tokenizer;
-        const t = await this.readObject(`${prefix}/tokenizer.json`);
-        if (!t) throw new PackageError("io", `${prefix}/tokenizer.json is missing`);
+        const key = objectKey(name, version, "tokenizer.json");
+        const t = await this.readObject(key);
+        if (!t) throw new UfbError("io", `${key} is missing`);
         return t;
       },
-      weights: source,
+      cacheBytes: o.cacheBytes,
+      maxReads: o.maxReads,
       maxGap: o.maxGap,
-      pieces,
+      wholeLayerBytes: o.wholeLayerBytes,
+      prefetchTopTier: o.prefetchTopTier,
+      readTimeoutMs: this.timeoutMs,
+      cacheApi: o.cacheApi,
     });
-    // verified here with one re-read on a hash mismatch, like every other piece; Engine.create checks it
-    // again. Read while the dense segment loads.
-    const tokenizerRead = withOneRetry(() => pkg.readTokenizer());
-    tokenizerRead.catch(() => {}); // awaited below; keeps an early failure from being reported as unhandled
-    const kernel = createKernel(kernelModule);
-    const region = kernel.alloc(o.cacheBytes, 64);
-    const cache = new BlockCache({ base: region, bytes: o.cacheBytes, write: (at, data) => kernel.u8(at, data.length).set(data) });
-    const weights = await loadStreamedWeights(pkg, kernel, cache, { keyPrefix: `${name}@${version}`, wholeLayerBytes: o.wholeLayerBytes, prefetchTopTier: o.prefetchTopTier });
-    tokenizer = await tokenizerRead;
-    const engine = await Engine.create(pkg, kernel, { weights });
-    await pieces?.drain();
-    return { info: modelInfo(name, version, manifest), engine, pkg, cache, source, limiter, pieces, lock: new Lock() };
+    return { info: modelInfo(name, version, manifest), ...streamed };
   }
 
   private get timeoutMs(): number {
     return this.options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
   }
 
-  /** A storage call under the read timeout; a throw or a timeout becomes weights_unavailable. */
   private storage<T>(what: string, call: () => Promise<T>): Promise<T> {
-    return storage(() => withTimeout(call(), this.timeoutMs, what));
+    return storageCall(what, this.timeoutMs, call);
   }
 
   /**
    * A whole small object (pointer, manifest, tokenizer), body included, under one timeout; null when it does
-   * not exist. A body shorter than the object's size is a short read (PackageError "io"), not a corrupt file.
+   * not exist. A body shorter than the object's size is a short read (UfbError "io"), not a corrupt file.
    */
   private readObject(key: string): Promise<Uint8Array | null> {
     return this.storage(`get ${key}`, async () => {
       const obj = await this.options.bucket.get(key);
       if (!obj) return null;
+      if (!("arrayBuffer" in obj)) throw new UfbError("io", `${key}: the store answered without a body`);
       const bytes = new Uint8Array(await obj.arrayBuffer());
-      if (bytes.length !== obj.size) throw new PackageError("io", `${key}: got ${bytes.length} of ${obj.size} bytes`);
+      if (bytes.length !== obj.size) throw new UfbError("io", `${key}: got ${bytes.length} of ${obj.size} bytes`);
       return bytes;
     });
   }
@@ -254,14 +227,8 @@ export class ModelRegistry {
 
 export const DEFAULT_READ_TIMEOUT_MS = 10_000;
 
-/** weights_unavailable with a message safe for clients; the details stay in `cause` (logged, never sent). */
-function unavailable(model: string, cause: unknown): ServiceError {
-  return new ServiceError("weights_unavailable", `the weights of model "${model}" could not be read; try again later`, { cause });
-}
-
 export function modelInfo(name: string, version: string, m: Manifest): ModelInfo {
   const c = m.config;
-  const nodesPerTree = 2 ** (c.fffDepth + 1) - 1;
   return {
     name,
     version,
@@ -277,28 +244,8 @@ export function modelInfo(name: string, version: string, m: Manifest): ModelInfo
       maxSeqLength: c.maxSeqLength,
       pooler: c.pooler,
     },
-    neurons: { perLayer: c.fffTrees * nodesPerTree, perTokenPerLayer: c.fffTrees * (c.fffDepth + 1) },
+    neurons: { perLayer: c.fffTrees * fffNodesPerTree(c), perTokenPerLayer: c.fffTrees * fffLevels(c) },
     packageBytes: m.weights.bytes + m.tokenizer.bytes,
     dtype: m.quantization.dtype,
   };
-}
-
-/** R2 calls that throw (network, timeouts, short bodies) become weights_unavailable. */
-async function storage<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (e) {
-    if (e instanceof ServiceError || e instanceof ModelError) throw e;
-    throw new ServiceError("weights_unavailable", "the weight store could not be read; try again later", { cause: e });
-  }
-}
-
-/** A FIFO mutex. */
-export class Lock {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.tail.then(work);
-    this.tail = next.catch(() => {});
-    return next;
-  }
 }

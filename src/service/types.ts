@@ -31,69 +31,18 @@ export interface ModelInfo {
   dtype: "q8" | "f32";
 }
 
-/** Per-request accounting, returned as the response's `usage` block. */
-export interface Usage {
-  tokens: number;
-  neuronsUsed: number;
-  neuronsAvailable: number;
-  r2Reads: number;
-  bytesFetched: number;
-  /** Pieces served from the block cache (L1) or the Cache API (L2) instead of R2. */
-  cacheHits: number;
-  /** Of those, pieces served by the Cache API (absent where there is none, e.g. test fakes). */
-  cacheApiHits?: number;
-}
-
-/** Spans reported in the Server-Timing header. The service calls these around its phases. */
-export interface PhaseTimer {
-  start(phase: "tokenize" | "fetch" | "compute"): void;
-  end(phase: "tokenize" | "fetch" | "compute"): void;
-}
-
-export interface LabelScore {
-  label: string;
-  score: number;
-}
-
-export interface TokenExplanation {
-  token: string;
-  /** paths[layer][tree] = visited node indices, root first (local to the tree). */
-  paths: number[][][];
-}
-
-export interface ClassifyResult {
-  label: string;
-  score: number;
-  /** Every label's probability (softmax of the logits), highest first; the first `topK` when asked. */
-  scores: LabelScore[];
-  tokens: number;
-  truncated: boolean;
-  explain?: {
-    tokens: TokenExplanation[];
-    /** Fraction of each layer's FFF neurons this text evaluated (union over its tokens). */
-    neuronFractionPerLayer: number[];
-  };
-}
-
-export interface EmbedResult {
-  /** Pooled sentence vector (the model's pooler: avg over real tokens, or the first token). */
-  vector: number[];
-  tokens: number;
-  truncated: boolean;
-}
-
-export interface FillMaskCandidate {
-  token: string;
-  id: number;
-  score: number;
-}
-
-export interface FillMaskResult {
-  /** One entry per <mask> in the text, in order. */
-  masks: { position: number; candidates: FillMaskCandidate[] }[];
-  tokens: number;
-  truncated: boolean;
-}
+// What a task returns is defined with the tasks, in the model room.
+export type {
+  ClassifyResult,
+  EmbedResult,
+  FillMaskCandidate,
+  FillMaskResult,
+  LabelScore,
+  PhaseTimer,
+  TokenExplanation,
+  Usage,
+} from "../model/tasks.ts";
+import type { ClassifyResult, EmbedResult, FillMaskResult, PhaseTimer, Usage } from "../model/tasks.ts";
 
 export interface ServiceOptions {
   /** Model name; the default model (wrangler var MODEL) when absent. */
@@ -106,24 +55,4 @@ export interface InferenceService {
   classify(texts: string[], options: ServiceOptions & { topK?: number; explain?: boolean }): Promise<{ model: ModelInfo; results: ClassifyResult[]; usage: Usage }>;
   embed(texts: string[], options: ServiceOptions): Promise<{ model: ModelInfo; results: EmbedResult[]; usage: Usage }>;
   fillMask(texts: string[], options: ServiceOptions & { topK?: number }): Promise<{ model: ModelInfo; results: FillMaskResult[]; usage: Usage }>;
-}
-
-/**
- * Errors the service throws; the HTTP layer maps `code` to a status and an
- * application/problem+json body. Messages are safe to show to clients.
- */
-export type ServiceErrorCode =
-  | "model_not_found" // 404: no such model name
-  | "invalid_input" // 422: e.g. a text with no tokens after tokenization, or no <mask> for fill-mask
-  | "unsupported_task" // 422: e.g. fill-mask on a classifier package, classify on an MLM package
-  | "weights_unavailable" // 503: the weight store could not be read (missing object, short read, timeout)
-  | "weights_corrupt"; // 502: stored bytes failed their sha256 check (after one re-read)
-
-export class ServiceError extends Error {
-  readonly code: ServiceErrorCode;
-  constructor(code: ServiceErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "ServiceError";
-    this.code = code;
-  }
 }

@@ -4,7 +4,11 @@
 import kernelModule from "../../wasm/build/kernels.wasm";
 import { createKernel, type Kernel } from "../../src/kernel/index.ts";
 import { Engine } from "../../src/model/engine.ts";
-import { type Dtype, MemorySink, MemorySource, WeightPackage, loadCheckpoint, writePackage } from "../../src/weights/index.ts";
+import { type Dtype } from "../../src/weights/format/spec.ts";
+import { MemorySink, MemorySource } from "../../src/weights/read/sources.ts";
+import { WeightPackage } from "../../src/weights/read/package.ts";
+import { loadCheckpoint } from "../../src/weights/convert/checkpoint.ts";
+import { writePackage } from "../../src/weights/convert/writer.ts";
 import { fixtureBytes } from "./fixtures.ts";
 
 export interface BuiltPackage {

@@ -2,7 +2,14 @@
  * Puts packages into an R2 bucket the way `npm run upload` does (models/<name>/<version>/… plus the
  * `current` pointer), and builds small packages in memory for the Worker tests.
  */
-import { type Dtype, MemorySink, PRESETS, type PackageConfig, WeightPackage, MemorySource, readTokenizerInfo, synthTensors, synthTokenizerJson, synthVocabulary, writePackage } from "../../src/weights/index.ts";
+import { type Dtype } from "../../src/weights/format/spec.ts";
+import { MemorySink, MemorySource } from "../../src/weights/read/sources.ts";
+import { PRESETS, synthTensors } from "../../src/weights/convert/synth.ts";
+import type { PackageConfig } from "../../src/weights/format/config.ts";
+import { WeightPackage } from "../../src/weights/read/package.ts";
+import { readTokenizerInfo } from "../../src/weights/format/tokenizer-info.ts";
+import { synthTokenizerJson, synthVocabulary } from "../../src/weights/convert/synth-tokenizer.ts";
+import { writePackage } from "../../src/weights/convert/writer.ts";
 import type { BuiltPackage } from "./packages.ts";
 
 export async function putPackage(bucket: R2Bucket, name: string, version: string, built: Pick<BuiltPackage, "manifest" | "tokenizer" | "weights">, current = true): Promise<void> {

@@ -4,6 +4,7 @@
  * no loaded models, no cached pointers).
  */
 import { env } from "cloudflare:workers";
+import kernelModule from "../../wasm/build/kernels.wasm";
 import { createApp } from "../../src/app.ts";
 import { WorkerInferenceService } from "../../src/service/inference.ts";
 import { ModelRegistry, type RegistryOptions } from "../../src/service/registry.ts";
@@ -19,6 +20,7 @@ export interface TestService {
 export function testService(defaultModel: string, overrides: Partial<RegistryOptions> = {}, faulty = new FaultyBucket(env.WEIGHTS)): TestService {
   const registry = new ModelRegistry({
     bucket: faulty.bucket,
+    kernelModule,
     defaultModel,
     cacheBytes: 4 << 20,
     maxReads: 6,

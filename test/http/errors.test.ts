@@ -2,16 +2,16 @@ import { HTTPException } from "hono/http-exception";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../../src/app.ts";
 import { toProblem } from "../../src/http/errors.ts";
-import { PROBLEMS } from "../../src/http/problem.ts";
+import { PROBLEMS, type ProblemCode } from "../../src/http/problem.ts";
 import { Problem } from "../../src/http/schemas.ts";
-import { ServiceError, type ServiceErrorCode } from "../../src/service/types.ts";
+import { UfbError, type ErrorCode } from "../../src/errors.ts";
 import { PROBLEM_TYPE, setup } from "./helpers.ts";
 
 afterEach(() => {
   vi.restoreAllMocks();
 });
 
-const SERVICE_STATUS: [ServiceErrorCode, number][] = [
+const SERVICE_STATUS: [ErrorCode & ProblemCode, number][] = [
   ["model_not_found", 404],
   ["invalid_input", 422],
   ["unsupported_task", 422],
@@ -37,7 +37,8 @@ describe("service errors → problem+json", () => {
         type: `tag:ultrafastbert-edge,2026:problem/${code}`,
         title: PROBLEMS[code].title,
         status,
-        detail: `fake ${code}`,
+        // 4xx: the thrown message (written for the client); 5xx: the table's public message (the thrown one is logged)
+        detail: status >= 500 ? (PROBLEMS[code] as { message: string }).message : `fake ${code}`,
         code,
         request_id: res.headers.get("X-Request-Id"),
       });
@@ -57,10 +58,10 @@ describe("service errors → problem+json", () => {
 
   it("should map a failing service factory (async) like the service", async () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
-    const app = createApp({ service: async () => Promise.reject(new ServiceError("weights_unavailable", "no model configured")) });
+    const app = createApp({ service: async () => Promise.reject(new UfbError("weights_unavailable", "no model configured")) });
     const res = await app.request("/v1/models", {}, {});
     expect(res.status).toBe(503);
-    expect(await res.json()).toMatchObject({ code: "weights_unavailable", detail: "no model configured" });
+    expect(await res.json()).toMatchObject({ code: "weights_unavailable", detail: PROBLEMS.weights_unavailable.message });
   });
 });
 
@@ -152,10 +153,10 @@ describe("toProblem", () => {
     expect(toProblem(new HTTPException(415, { message: "Unsupported Media Type" })).code).toBe("unsupported_media_type");
   });
 
-  it("should recognise a ServiceError from another module copy by name and code", () => {
-    const e = Object.assign(new Error("gone"), { name: "ServiceError", code: "weights_corrupt" });
-    expect(toProblem(e)).toMatchObject({ code: "weights_corrupt", status: 502, message: "gone" });
-    const other = Object.assign(new Error("x"), { name: "ServiceError", code: "made_up" });
+  it("should recognise a UfbError from another module copy by name and code", () => {
+    const e = Object.assign(new Error("gone"), { name: "UfbError", code: "weights_corrupt" });
+    expect(toProblem(e)).toMatchObject({ code: "weights_corrupt", status: 502, message: "gone", detail: PROBLEMS.weights_corrupt.message });
+    const other = Object.assign(new Error("x"), { name: "UfbError", code: "made_up" });
     expect(toProblem(other).code).toBe("internal_error");
   });
 });

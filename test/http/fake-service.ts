@@ -1,15 +1,14 @@
 /**
  * A deterministic InferenceService for the HTTP tests: fixed models, scores derived from the text,
- * every call recorded, and a switch to throw any ServiceError code (or a plain Error).
+ * every call recorded, and a switch to throw any UfbError code (or a plain Error).
  */
+import { UfbError, type ErrorCode } from "../../src/errors.ts";
 import {
   type ClassifyResult,
   type EmbedResult,
   type FillMaskResult,
   type InferenceService,
   type ModelInfo,
-  ServiceError,
-  type ServiceErrorCode,
   type ServiceOptions,
   type Usage,
 } from "../../src/service/types.ts";
@@ -58,20 +57,20 @@ function hash(s: string): number {
 export class FakeService implements InferenceService {
   readonly calls: Call[] = [];
   models: ModelInfo[] = [CLASSIFIER, MLM];
-  /** When set, every method throws this (a ServiceError code, or "crash" for a plain Error). */
-  fail: ServiceErrorCode | "crash" | null = null;
+  /** When set, every method throws this (a UfbError code, or "crash" for a plain Error). */
+  fail: ErrorCode | "crash" | null = null;
   /** Return one result fewer than texts (a service bug the HTTP layer must catch). */
   dropOneResult = false;
 
   #throwIfFailing(): void {
     if (this.fail === "crash") throw new Error("kernel exploded at 0xdeadbeef");
-    if (this.fail) throw new ServiceError(this.fail, `fake ${this.fail}`, { cause: new Error("underlying cause") });
+    if (this.fail) throw new UfbError(this.fail, `fake ${this.fail}`, { cause: new Error("underlying cause") });
   }
 
   #model(name: string | undefined, fallback: ModelInfo): ModelInfo {
     if (name === undefined) return fallback;
     const m = this.models.find((x) => x.name === name);
-    if (!m) throw new ServiceError("model_not_found", `no model named "${name}"; available: ${this.models.map((x) => x.name).join(", ")}`);
+    if (!m) throw new UfbError("model_not_found", `no model named "${name}"; available: ${this.models.map((x) => x.name).join(", ")}`);
     return m;
   }
 
@@ -103,7 +102,7 @@ export class FakeService implements InferenceService {
     this.calls.push({ method: "classify", texts, options });
     this.#throwIfFailing();
     const model = this.#model(options.model, CLASSIFIER);
-    if (model.kind !== "classifier") throw new ServiceError("unsupported_task", `model "${model.name}" is an MLM package; classify needs a classifier`);
+    if (model.kind !== "classifier") throw new UfbError("unsupported_task", `model "${model.name}" is an MLM package; classify needs a classifier`);
     this.#phases(options);
     const labels = model.labels as string[];
     let total = 0;
@@ -146,14 +145,14 @@ export class FakeService implements InferenceService {
     this.calls.push({ method: "fillMask", texts, options });
     this.#throwIfFailing();
     const model = this.#model(options.model, MLM);
-    if (model.kind !== "mlm") throw new ServiceError("unsupported_task", `model "${model.name}" is a classifier; fill-mask needs an MLM package`);
+    if (model.kind !== "mlm") throw new UfbError("unsupported_task", `model "${model.name}" is a classifier; fill-mask needs an MLM package`);
     this.#phases(options);
     let total = 0;
     const results: FillMaskResult[] = texts.map((text, i) => {
       const { tokens, truncated } = words(text, model);
       total += tokens.length + 2;
       const masks = tokens.flatMap((tok, p) => (tok === "[MASK]" ? [p + 1] : []));
-      if (masks.length === 0) throw new ServiceError("invalid_input", `texts[${i}] has no [MASK] token`);
+      if (masks.length === 0) throw new UfbError("invalid_input", `texts[${i}] has no [MASK] token`);
       const k = options.topK ?? 5;
       return {
         masks: masks.map((position) => ({ position, candidates: Array.from({ length: k }, (_, j) => ({ token: `w${j}`, id: 10 + j, score: 1 / (j + 2) })) })),

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { LIMITS } from "../../src/http/limits.ts";
 import { PROBLEMS } from "../../src/http/problem.ts";
-import type { ServiceErrorCode } from "../../src/service/types.ts";
+import type { ErrorCode } from "../../src/errors.ts";
 import { MLM } from "./fake-service.ts";
 import { setup } from "./helpers.ts";
 import { allRefs, resolveRef, type Schema, validate } from "./json-schema.ts";
@@ -95,7 +95,7 @@ describe("GET /openapi.json", () => {
 
 /** Real responses of the app, checked against the schema the document publishes for their status. */
 describe("responses match the published document", () => {
-  type Case = { name: string; method: "get" | "post"; path: string; body?: unknown; fail?: ServiceErrorCode | "crash"; headers?: Record<string, string>; bindings?: Record<string, string>; status: number };
+  type Case = { name: string; method: "get" | "post"; path: string; body?: unknown; fail?: ErrorCode | "crash"; headers?: Record<string, string>; bindings?: Record<string, string>; status: number };
   const cases: Case[] = [
     { name: "classify", method: "post", path: "/v1/classify", body: { texts: ["a b", "c"], top_k: 2 }, status: 200 },
     { name: "classify explain", method: "post", path: "/v1/classify", body: { text: "a b", explain: true }, status: 200 },

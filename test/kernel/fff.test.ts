@@ -1,16 +1,7 @@
 import { describe, expect, it } from "vitest";
-import {
-  type FffDtype,
-  type FffRecord,
-  type Kernel,
-  fffAccumulateRef,
-  fffDescendRef,
-  fffQuantizeXRef,
-  fffRecordBytes,
-  fffRecordF32,
-  fffRecordQ8,
-  writeFffRecord,
-} from "../../src/kernel/index.ts";
+import { type Kernel, fffAccumulateRef, fffDescendRef, fffQuantizeXRef } from "../../src/kernel/index.ts";
+import { type FffRecord, fffRecordF32, fffRecordQ8, writeFffRecord } from "../../src/weights/format/records.ts";
+import { type Dtype as FffDtype, recordBytes as fffRecordBytes } from "../../src/weights/format/spec.ts";
 import { expectClose, expectEqualArrays, gaussian, newKernel, randn } from "./helpers.ts";
 
 /** Relative f32 rounding slack of a dot of H terms (on Σ|x·w|). */

@@ -5,9 +5,12 @@
 import { describe, expect, it } from "vitest";
 import { Engine } from "../../src/model/engine.ts";
 import { loadStreamedWeights } from "../../src/model/streamed.ts";
-import { BlockCache, MemorySource, WeightPackage } from "../../src/weights/index.ts";
+import { BlockCache } from "../../src/weights/read/cache.ts";
+import { MemorySource } from "../../src/weights/read/sources.ts";
+import { WeightPackage } from "../../src/weights/read/package.ts";
 import { fixtureJson } from "../helpers/fixtures.ts";
 import { buildFixturePackage, newKernel } from "../helpers/packages.ts";
+import { planEmbeddings, planFff } from "../helpers/reads.ts";
 
 interface Case { name: string; input_ids: number[][]; attention_mask: number[][] | null; fff_paths: number[][][][][] }
 
@@ -52,7 +55,7 @@ describe("streamed weights", () => {
       for (let t = 0; t < g.trees; t++) {
         const nodes = new Set<number>();
         layer[0].forEach((trees) => trees[t].forEach((n) => nodes.add(n)));
-        tileBytes += pkg.planFff(0, t, nodes).tiles.reduce((s, tile) => s + tile.length, 0);
+        tileBytes += planFff(pkg, 0, t, nodes).tiles.reduce((s, tile) => s + tile.length, 0);
       }
     });
     const blocks = new Set(c.input_ids[0].map((id) => Math.floor(id / pkg.embeddings.rowsPerBlock)));
@@ -90,7 +93,7 @@ describe("streamed stores under concurrent use", () => {
     const { pkg, weights, table } = await stores();
     const nodes = [0, 2, 6, 13, 28];
     await Promise.all([weights.fff.ensure(1, 0, nodes), weights.fff.ensure(1, 0, nodes)]);
-    const plan = pkg.planFff(1, 0, nodes);
+    const plan = planFff(pkg, 1, 0, nodes);
     expect(pkg.stats.reads).toBe(plan.ranges.length);
     expect(pkg.stats.bytes).toBe(plan.bytes);
     for (const n of nodes) expect(table(1, 0)[n]).not.toBe(0);
@@ -101,7 +104,7 @@ describe("streamed stores under concurrent use", () => {
     const { pkg, weights } = await stores();
     // tier-1 tiles rooted at 3, 4, 5 (tileDepth 2): {3, 4} and {4, 5} share tile 4
     await Promise.all([weights.fff.ensure(0, 1, [3, 4]), weights.fff.ensure(0, 1, [4, 5])]);
-    expect(pkg.stats.bytes).toBe(pkg.planFff(0, 1, [3, 4, 5]).bytes);
+    expect(pkg.stats.bytes).toBe(planFff(pkg, 0, 1, [3, 4, 5]).bytes);
     weights.fff.release(0);
   });
 
@@ -117,7 +120,7 @@ describe("streamed stores under concurrent use", () => {
     const { pkg, weights } = await stores();
     const ids = [1, 2, 40, 41, 300];
     await Promise.all([weights.embeddings.prepare(ids), weights.embeddings.prepare(ids)]);
-    const plan = pkg.planEmbeddings(ids);
+    const plan = planEmbeddings(pkg, ids);
     expect(pkg.stats.reads).toBe(plan.ranges.length);
     expect(pkg.stats.bytes).toBe(plan.bytes);
     weights.embeddings.release();

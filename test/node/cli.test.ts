@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { Tokenizer } from "@huggingface/tokenizers";
-import { SafetensorsFile, encodeSafetensors } from "../../src/weights/safetensors.ts";
-import { MemorySource } from "../../src/weights/source.ts";
+import { SafetensorsFile, encodeSafetensors } from "../../src/weights/convert/safetensors.ts";
+import { MemorySource } from "../../src/weights/read/sources.ts";
 import { FIXTURES, expectFailure, sha256File, ufb } from "./ufb.ts";
 
 // each test spawns several CLI processes (~0.5–1 s each on a shared 2-core machine)

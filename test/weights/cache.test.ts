@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { BlockCache, CacheFullError } from "../../src/weights/cache.ts";
+import { CacheFullError } from "../../src/errors.ts";
+import { BlockCache } from "../../src/weights/read/cache.ts";
 
 function region(bytes: number) {
   const memory = new Uint8Array(bytes + 64);

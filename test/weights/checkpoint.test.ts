@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { fixtureBytes } from "../helpers/fixtures.ts";
-import { loadCheckpoint } from "../../src/weights/checkpoint.ts";
-import { PackageError } from "../../src/weights/errors.ts";
-import { SafetensorsFile, encodeSafetensors } from "../../src/weights/safetensors.ts";
-import { MemorySink, MemorySource } from "../../src/weights/source.ts";
-import { writePackage } from "../../src/weights/writer.ts";
-import { WeightPackage } from "../../src/weights/package.ts";
+import { loadCheckpoint } from "../../src/weights/convert/checkpoint.ts";
+import { UfbError } from "../../src/errors.ts";
+import { SafetensorsFile, encodeSafetensors } from "../../src/weights/convert/safetensors.ts";
+import { MemorySink, MemorySource } from "../../src/weights/read/sources.ts";
+import { writePackage } from "../../src/weights/convert/writer.ts";
+import { WeightPackage } from "../../src/weights/read/package.ts";
 
 type Tensor = { name: string; shape: number[]; data: Float32Array };
 
@@ -30,8 +30,8 @@ describe("checkpoint loader", async () => {
       { pooler: extra.pooler },
     );
   const fails = async (p: Promise<unknown>, re: RegExp) => {
-    const err = (await p.then(() => undefined, (e: unknown) => e)) as PackageError;
-    expect(err).toBeInstanceOf(PackageError);
+    const err = (await p.then(() => undefined, (e: unknown) => e)) as UfbError;
+    expect(err).toBeInstanceOf(UfbError);
     expect(err.code).toBe("bad_checkpoint");
     expect(err.message).toMatch(re);
   };

@@ -7,13 +7,13 @@ import {
   fffGeometry,
   locateNode,
   nodeLevel,
-  pathTiles,
   recordBytes,
   tileNode,
   tileRef,
   treeOffset,
-} from "../../src/weights/format.ts";
-import { PackageError } from "../../src/weights/errors.ts";
+} from "../../src/weights/format/spec.ts";
+import { UfbError } from "../../src/errors.ts";
+import { pathTiles } from "../helpers/reads.ts";
 
 describe("record and row sizes", () => {
   it("should be align16(16 + 2·H·e) for records", () => {
@@ -81,7 +81,7 @@ describe("tiles: 5 levels, tileDepth 2 (does not divide)", () => {
   });
 
   it("should refuse out-of-range nodes, tiles, trees and slots", () => {
-    expect(() => locateNode(g, 31)).toThrow(PackageError);
+    expect(() => locateNode(g, 31)).toThrow(UfbError);
     expect(() => locateNode(g, -1)).toThrow(/node -1/);
     expect(() => tileRef(g, 21)).toThrow(/tile 21: out of range, a tree has 21 tiles/);
     expect(() => treeOffset(g, 2)).toThrow(/tree 2/);

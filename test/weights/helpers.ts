@@ -1,12 +1,13 @@
 /** Shared by the weights tests: fixture checkpoints and packages built in memory. */
 import { env } from "cloudflare:workers";
 import { fixtureBytes } from "../helpers/fixtures.ts";
-import { type CheckpointFiles, loadCheckpoint } from "../../src/weights/checkpoint.ts";
-import type { Dtype } from "../../src/weights/format.ts";
-import type { Manifest } from "../../src/weights/manifest.ts";
-import { WeightPackage } from "../../src/weights/package.ts";
-import { HttpSource, MemorySink, MemorySource } from "../../src/weights/source.ts";
-import { writePackage } from "../../src/weights/writer.ts";
+import { type CheckpointFiles, loadCheckpoint } from "../../src/weights/convert/checkpoint.ts";
+import type { Dtype } from "../../src/weights/format/spec.ts";
+import type { Manifest } from "../../src/weights/format/manifest.ts";
+import { WeightPackage } from "../../src/weights/read/package.ts";
+import { MemorySink, MemorySource } from "../../src/weights/read/sources.ts";
+import { HttpSource } from "../helpers/reads.ts";
+import { writePackage } from "../../src/weights/convert/writer.ts";
 
 export type FixtureName = "tiny" | "trees";
 

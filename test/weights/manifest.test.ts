@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { PackageError } from "../../src/weights/errors.ts";
-import { manifestJson, parseManifest } from "../../src/weights/manifest.ts";
+import { UfbError } from "../../src/errors.ts";
+import { manifestJson, parseManifest } from "../../src/weights/format/manifest.ts";
 import { buildPackage, fixtureFiles, openBuilt } from "./helpers.ts";
 
 describe("manifest checks", async () => {
@@ -17,9 +17,9 @@ describe("manifest checks", async () => {
     } catch (e) {
       err = e;
     }
-    expect(err).toBeInstanceOf(PackageError);
-    expect((err as PackageError).code).toBe(code);
-    expect((err as PackageError).message).toMatch(re);
+    expect(err).toBeInstanceOf(UfbError);
+    expect((err as UfbError).code).toBe(code);
+    expect((err as UfbError).message).toMatch(re);
   };
 
   it("should parse what the writer wrote, also from manifestJson text", () => {

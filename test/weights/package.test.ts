@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { IntegrityError, PackageError } from "../../src/weights/errors.ts";
-import { type Dtype, dtypeBytes } from "../../src/weights/format.ts";
-import { SafetensorsFile } from "../../src/weights/safetensors.ts";
-import { MemorySource } from "../../src/weights/source.ts";
-import { decodeRecord } from "../../src/weights/records.ts";
+import { IntegrityError, UfbError } from "../../src/errors.ts";
+import { type Dtype, dtypeBytes } from "../../src/weights/format/spec.ts";
+import { SafetensorsFile } from "../../src/weights/convert/safetensors.ts";
+import { MemorySource } from "../../src/weights/read/sources.ts";
+import { decodeRecord } from "../../src/weights/format/records.ts";
 import { type FixtureName, buildPackage, fixtureFiles, openBuilt } from "./helpers.ts";
+import { embeddingRow, recordOffset } from "../helpers/reads.ts";
 
 for (const name of ["tiny", "trees"] as FixtureName[]) {
   for (const dtype of ["f32", "q8"] as Dtype[]) {
@@ -72,7 +73,7 @@ for (const name of ["tiny", "trees"] as FixtureName[]) {
         expect(blocks.size).toBe(Math.ceil(pkg.config.vocabSize / 100));
         const scales = exact ? null : (pkg.denseView(await pkg.readDense(), "encoder.embedding.word_embedding.weight.scales").data as Float32Array);
         for (let id = 0; id < pkg.config.vocabSize; id++) {
-          const row = pkg.embeddingRow(blocks.get(Math.floor(id / 100))!, id);
+          const row = embeddingRow(pkg, blocks.get(Math.floor(id / 100))!, id);
           expect(row.length).toBe(h * dtypeBytes(dtype));
           const values = exact ? new Float32Array(row.slice().buffer) : Array.from(new Int8Array(row.buffer, row.byteOffset, h), (q) => q * scales![id]);
           close(values, want.subarray(id * h, (id + 1) * h), scales?.[id] ?? 0, `embedding row ${id}`);
@@ -90,7 +91,7 @@ for (const name of ["tiny", "trees"] as FixtureName[]) {
           for (let t = 0; t < g.trees; t++) {
             for (let n = 0; n < g.nodesPerTree; n++) {
               const row = t * g.nodesPerTree + n;
-              const r = decodeRecord(seg, pkg.recordOffset(t, n), h, dtype);
+              const r = decodeRecord(seg, recordOffset(pkg, t, n), h, dtype);
               const what = `layer ${l} tree ${t} node ${n}`;
               expect(r.bias, what).toBe(inB[row]);
               expect(r.reserved).toBe(0);
@@ -109,7 +110,7 @@ for (const name of ["tiny", "trees"] as FixtureName[]) {
         expect([...tiles.keys()].sort()).toEqual([0, 3, 4, 5]);
         const seg = await pkg.readFffLayer(1);
         for (const tile of tiles.values()) {
-          const at = pkg.recordOffset(tree, tile.tile.rootNode);
+          const at = recordOffset(pkg, tree, tile.tile.rootNode);
           expect(tile.bytes).toEqual(seg.subarray(at, at + tile.tile.bytes));
         }
       });
@@ -188,7 +189,7 @@ describe("integrity and statistics", async () => {
     const pkg = await openBuilt(built);
     await expect(pkg.readFffTiles(3, 0, [0])).rejects.toThrow(/layer 3: out of range, the model has 3 layers/);
     await expect(pkg.readFffTiles(0, 2, [0])).rejects.toThrow(/tree 2: out of range/);
-    await expect(pkg.readFffTiles(0, 0, [g.tilesPerTree])).rejects.toThrow(PackageError);
+    await expect(pkg.readFffTiles(0, 0, [g.tilesPerTree])).rejects.toThrow(UfbError);
     expect(() => pkg.embeddingBlockOf(1000)).toThrow(/token id 1000: out of range, the vocabulary has 1000 rows/);
   });
 });

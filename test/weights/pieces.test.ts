@@ -3,7 +3,8 @@
  * able to fail a read, and offered only verified bytes.
  */
 import { describe, expect, it } from "vitest";
-import { MemorySource, type PieceCache, type PieceRef, WeightPackage } from "../../src/weights/index.ts";
+import { MemorySource } from "../../src/weights/read/sources.ts";
+import { type PieceCache, type PieceRef, WeightPackage } from "../../src/weights/read/package.ts";
 import { buildFixturePackage } from "../helpers/packages.ts";
 
 class MapPieces implements PieceCache {

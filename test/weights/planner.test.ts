@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { fffGeometry } from "../../src/weights/format.ts";
-import { coalesce, embeddingBlock, planEmbeddingReads, planFffReads } from "../../src/weights/planner.ts";
+import { fffGeometry } from "../../src/weights/format/spec.ts";
+import { coalesce, embeddingBlock, planEmbeddingReads, planFffReads } from "../../src/weights/read/planner.ts";
 
 describe("coalesce", () => {
   const r = (offset: number, length: number) => ({ offset, length });

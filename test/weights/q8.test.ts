@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { absMax, dequantizeQ8, q8MaxError, q8Scale, quantizeMatrixQ8, quantizeQ8 } from "../../src/weights/q8.ts";
+import { absMax, q8MaxError, q8Scale, quantizeMatrixQ8, quantizeQ8 } from "../../src/weights/format/q8.ts";
+import { dequantizeQ8 } from "../helpers/reads.ts";
 
 const q8 = (values: number[]) => {
   const q = new Int8Array(values.length);

@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { WeightPackage } from "../../src/weights/package.ts";
-import { R2Source } from "../../src/weights/source.ts";
+import { WeightPackage } from "../../src/weights/read/package.ts";
+import { R2Source } from "../../src/weights/read/sources.ts";
 import { buildPackage, fixtureFiles } from "./helpers.ts";
+import { planFff } from "../helpers/reads.ts";
 
 describe("a package in R2, read by ranges", () => {
   it("should open, plan and read verified tiles through R2 ranged gets", async () => {
@@ -16,7 +17,7 @@ describe("a package in R2, read by ranges", () => {
       tokenizer: async () => new Uint8Array(await (await env.WEIGHTS.get(`${prefix}tokenizer.json`))!.arrayBuffer()),
       weights: new R2Source(env.WEIGHTS, `${prefix}weights.bin`, { size: put!.size, etag: put!.etag }),
     });
-    const plan = pkg.planFff(2, 1, [0, 2, 6, 13, 28, 30]);
+    const plan = planFff(pkg, 2, 1, [0, 2, 6, 13, 28, 30]);
     const tiles = await pkg.readFffTiles(2, 1, plan.tiles.map((t) => t.tile.id));
     expect(tiles.size).toBe(plan.tiles.length);
     expect(pkg.stats.reads).toBe(plan.ranges.length);

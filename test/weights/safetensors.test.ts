@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { fixtureBytes, fixtureJson } from "../helpers/fixtures.ts";
-import { PackageError } from "../../src/weights/errors.ts";
-import { SafetensorsFile, encodeSafetensors } from "../../src/weights/safetensors.ts";
-import { MemorySource } from "../../src/weights/source.ts";
+import { UfbError } from "../../src/errors.ts";
+import { SafetensorsFile, encodeSafetensors } from "../../src/weights/convert/safetensors.ts";
+import { MemorySource } from "../../src/weights/read/sources.ts";
 import { fixtureSource } from "./helpers.ts";
 
 const tinyKeys = [
@@ -89,7 +89,7 @@ describe("safetensors reader errors", () => {
   };
   const fails = async (src: MemorySource, re: RegExp) => {
     const err = await SafetensorsFile.open(src).catch((e) => e);
-    expect(err).toBeInstanceOf(PackageError);
+    expect(err).toBeInstanceOf(UfbError);
     expect(err.code).toBe("bad_safetensors");
     expect(err.message).toMatch(re);
   };

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { PRESETS, Xoshiro128, synthShapes, synthTensors } from "../../src/weights/synth.ts";
-import { SPECIAL_TOKENS, synthTokenizerJson, synthVocabulary } from "../../src/weights/synth-tokenizer.ts";
-import { readTokenizerInfo } from "../../src/weights/tokenizer-info.ts";
-import { MemorySink } from "../../src/weights/source.ts";
-import { writePackage } from "../../src/weights/writer.ts";
+import { PRESETS, Xoshiro128, synthShapes, synthTensors } from "../../src/weights/convert/synth.ts";
+import { SPECIAL_TOKENS, synthTokenizerJson, synthVocabulary } from "../../src/weights/convert/synth-tokenizer.ts";
+import { readTokenizerInfo } from "../../src/weights/format/tokenizer-info.ts";
+import { MemorySink } from "../../src/weights/read/sources.ts";
+import { writePackage } from "../../src/weights/convert/writer.ts";
 
 describe("PRNG", () => {
   it("should be deterministic per seed and give N(0,1) normals", () => {

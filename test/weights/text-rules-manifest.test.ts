@@ -5,7 +5,11 @@
 import { describe, expect, it } from "vitest";
 import v2Text from "../../train/tokenizer/ufb-uncased-v2/tokenizer.json?raw";
 import { Engine } from "../../src/model/engine.ts";
-import { MemorySink, MemorySource, WeightPackage, loadCheckpoint, readTokenizerInfo, writePackage } from "../../src/weights/index.ts";
+import { loadCheckpoint } from "../../src/weights/convert/checkpoint.ts";
+import { writePackage } from "../../src/weights/convert/writer.ts";
+import { readTokenizerInfo } from "../../src/weights/format/tokenizer-info.ts";
+import { WeightPackage } from "../../src/weights/read/package.ts";
+import { MemorySink, MemorySource } from "../../src/weights/read/sources.ts";
 import { fixtureBytes } from "../helpers/fixtures.ts";
 import { newKernel } from "../helpers/packages.ts";
 

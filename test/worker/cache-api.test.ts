@@ -1,17 +1,19 @@
 /**
- * The Cache API as a second level (src/service/cache-api.ts, docs/streaming.md): a second isolate (a fresh
+ * The Cache API as a second level (src/model/stores/cache-api.ts, docs/streaming.md): a second isolate (a fresh
  * registry) finds the pieces the first one put, bytes from the Cache API are verified before use, only
  * verified pieces are put, the per-run call budget holds, and no Cache API failure fails a request.
  * Locally the test runtime's `caches.default` stores entries; on *.workers.dev in production it does not.
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import type { CacheApiMode } from "../../src/service/cache-api.ts";
+import type { CacheApiMode } from "../../src/model/stores/cache-api.ts";
 import type { RegistryOptions } from "../../src/service/registry.ts";
-import { type PieceRef, sha256Hex } from "../../src/weights/index.ts";
+import { type PieceRef } from "../../src/weights/read/package.ts";
+import { sha256Hex } from "../../src/weights/read/sha256.ts";
 import { type BuiltPackage } from "../helpers/packages.ts";
 import { TINY_CLASSIFIER, putPackage, synthPackage } from "../helpers/r2.ts";
 import { testService } from "../helpers/service.ts";
+import { planFff } from "../helpers/reads.ts";
 
 const TEXTS = ["a warm, funny and moving film", "dull and lifeless"];
 const RUN = crypto.randomUUID().slice(0, 8); // keys carry name@version: fresh names, fresh cache entries
@@ -39,7 +41,7 @@ const weightGets = (s: ReturnType<typeof isolate>) => s.faulty.count({ op: "get"
 
 /** The piece of tile 0 (the root tile) of (layer, tree), as the package names it. */
 function rootTileRef(layer: number, tree: number): PieceRef {
-  const bytes = built.pkg.planFff(layer, tree, [0]).tiles[0].length;
+  const bytes = planFff(built.pkg, layer, tree, [0]).tiles[0].length;
   return { kind: "tile", name: `fff/${layer}/${tree}/0`, sha256: built.pkg.fffSegments[layer].tiles[tree][0], bytes };
 }
 
@@ -102,7 +104,7 @@ describe("Cache API as the second level", () => {
     const model = await b.registry.model();
     expect(model.pkg.pieceStats.rejected).toBe(1);
     const seg = built.pkg.fffSegments[1];
-    const tileOffset = built.pkg.planFff(1, 0, [0]).tiles[0].offset;
+    const tileOffset = planFff(built.pkg, 1, 0, [0]).tiles[0].offset;
     expect(b.faulty.count({ op: "get", key: /weights\.bin$/, covers: tileOffset })).toBe(1);
     expect(weightGets(b)).toBe(1); // that tile and nothing else
     const now = new Uint8Array(await (await caches.default.match(url))!.arrayBuffer());
@@ -113,7 +115,7 @@ describe("Cache API as the second level", () => {
     const name = await freshModel();
     const s = isolate(name, "all");
     await s.registry.model();
-    const tile = built.pkg.planFff(2, 0, [0]).tiles[0];
+    const tile = planFff(built.pkg, 2, 0, [0]).tiles[0];
     const at = tile.offset + 9;
     s.faulty.inject({ name: "f", key: /weights\.bin$/, covers: at, fault: { kind: "corrupt", at } });
     const log = vi.spyOn(console, "error").mockImplementation(() => {});

@@ -8,11 +8,12 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { Engine } from "../../src/model/engine.ts";
 import type { RegistryOptions } from "../../src/service/registry.ts";
-import type { WeightPackage } from "../../src/weights/index.ts";
+import type { WeightPackage } from "../../src/weights/read/package.ts";
 import { type FaultRule, gate } from "../helpers/faulty-bucket.ts";
 import { newKernel } from "../helpers/packages.ts";
 import { TINY_CLASSIFIER, putPackage, synthPackage } from "../helpers/r2.ts";
 import { testService } from "../helpers/service.ts";
+import { planEmbeddings, planFff } from "../helpers/reads.ts";
 
 const NAME = "faults";
 const WEIGHTS = `models/${NAME}/v1/weights.bin`;
@@ -71,8 +72,8 @@ function expectGood(r: { res: Response; body: any }) {
 }
 
 const fffStart = () => pkg.fffSegments[0].offset;
-const rootTile = (layer: number) => pkg.planFff(layer, 0, [0]).tiles[0];
-const firstBlock = () => pkg.planEmbeddings([reference.tokenizer.encode(TEXT).ids[0]]).blocks[0];
+const rootTile = (layer: number) => planFff(pkg, layer, 0, [0]).tiles[0];
+const firstBlock = () => planEmbeddings(pkg, [reference.tokenizer.encode(TEXT).ids[0]]).blocks[0];
 
 interface Case {
   fault: string;

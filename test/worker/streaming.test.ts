@@ -8,7 +8,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Engine } from "../../src/model/engine.ts";
-import type { WeightPackage } from "../../src/weights/index.ts";
+import type { WeightPackage } from "../../src/weights/read/package.ts";
 import { buildFixturePackage, newKernel } from "../helpers/packages.ts";
 import { TINY_CLASSIFIER, putPackage, synthPackage } from "../helpers/r2.ts";
 import { type TestService, testService } from "../helpers/service.ts";
@@ -46,7 +46,7 @@ function r2Reads(s: TestService, pkg: WeightPackage) {
   };
 }
 
-/** What a request touches, from its paths and ids, per docs/format.md §6 (independent of src/weights/planner.ts). */
+/** What a request touches, from its paths and ids, per docs/format.md §6 (independent of src/weights/read/planner.ts). */
 function touched(pkg: WeightPackage, explained: { paths: number[][][] }[][], ids: number[][]) {
   const g = pkg.fff;
   const levels = pkg.config.fffDepth + 1;

@@ -6,7 +6,7 @@
  * printable ASCII characters, `##` + each of them, then the given words (e.g. bert-base-uncased's
  * vocab.txt), then generated letter pieces until the vocabulary is full.
  */
-import { PackageError } from "./errors.ts";
+import { UfbError } from "../../errors.ts";
 import { Xoshiro128, fnv1a } from "./synth.ts";
 
 export const SPECIAL_TOKENS = ["<pad>", "<s>", "</s>", "<unk>", "<cls>", "<sep>", "<mask>"] as const;
@@ -17,7 +17,7 @@ const LETTERS = "abcdefghijklmnopqrstuvwxyz";
 /** Vocabulary entries in id order. */
 export function synthVocabulary(vocabSize: number, seed: number, words: readonly string[] = []): string[] {
   if (!Number.isInteger(vocabSize) || vocabSize < SPECIAL_TOKENS.length + 1) {
-    throw new PackageError("bad_argument", `synth tokenizer: vocabSize ${vocabSize}, expected an integer ≥ ${SPECIAL_TOKENS.length + 1}`);
+    throw new UfbError("bad_argument", `synth tokenizer: vocabSize ${vocabSize}, expected an integer ≥ ${SPECIAL_TOKENS.length + 1}`);
   }
   const specials: string[] = [...SPECIAL_TOKENS];
   const rng = new Xoshiro128(seed >>> 0, fnv1a("tokenizer"));
@@ -62,7 +62,7 @@ export function synthTokenizerJson(vocab: readonly string[]): string {
   const added = SPECIAL_TOKENS.map((content) => ({ id: id(content), content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }))
     .filter((a) => a.id >= 0)
     .sort((a, b) => a.id - b.id);
-  if (added.length !== SPECIAL_TOKENS.length) throw new PackageError("bad_argument", "synth tokenizer: the vocabulary lacks special tokens");
+  if (added.length !== SPECIAL_TOKENS.length) throw new UfbError("bad_argument", "synth tokenizer: the vocabulary lacks special tokens");
   const seq = (s: "A" | "B") => ({ Sequence: { id: s, type_id: 0 } });
   const sp = (t: string) => ({ SpecialToken: { id: t, type_id: 0 } });
   const json = {

@@ -6,9 +6,9 @@
  * not depend on the order in which tensors are asked for. PRNG: xoshiro128** seeded by splitmix32;
  * normals by Box–Muller.
  */
-import { PackageError } from "./errors.ts";
-import { KEYS, LAYER_KEYS } from "./layout.ts";
-import type { PackageConfig } from "./manifest.ts";
+import { UfbError } from "../../errors.ts";
+import { KEYS, LAYER_KEYS } from "../format/layout.ts";
+import { type PackageConfig, fffNodesPerTree } from "../format/config.ts";
 import type { ModelTensors } from "./writer.ts";
 
 export interface SynthPreset {
@@ -158,7 +158,7 @@ function distribution(name: string, c: PackageConfig): { mean: number; std: numb
 /** Shapes of the tensors a synthetic model has (checkpoint key names). */
 export function synthShapes(c: PackageConfig): Map<string, number[]> {
   const h = c.hiddenSize;
-  const kn = c.fffTrees * (2 ** (c.fffDepth + 1) - 1);
+  const kn = c.fffTrees * fffNodesPerTree(c);
   const m = new Map<string, number[]>([
     [KEYS.wordEmbedding, [c.vocabSize, h]],
     [KEYS.scaleFactor, [1]],
@@ -186,14 +186,14 @@ export function synthTensors(c: PackageConfig, seed: number): ModelTensors {
   const shapes = synthShapes(c);
   const shapeOf = (name: string) => {
     const s = shapes.get(name);
-    if (!s) throw new PackageError("bad_argument", `synth: no tensor "${name}" in this model`);
+    if (!s) throw new UfbError("bad_argument", `synth: no tensor "${name}" in this model`);
     return s;
   };
   const rows = (name: string, start: number, count: number): Float32Array => {
     const shape = shapeOf(name);
     const cols = shape.length === 2 ? shape[1] : 1;
     const total = shape.length === 2 ? shape[0] : 1;
-    if (start < 0 || start + count > total) throw new PackageError("bad_argument", `synth: rows [${start}, ${start + count}) of "${name}" out of range`);
+    if (start < 0 || start + count > total) throw new UfbError("bad_argument", `synth: rows [${start}, ${start + count}) of "${name}" out of range`);
     const { mean, std } = distribution(name, c);
     const nameHash = fnv1a(name);
     const out = new Float32Array(count * (shape.length === 2 ? cols : shape.reduce((a, b) => a * b, 1)));

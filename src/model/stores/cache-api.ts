@@ -13,7 +13,8 @@
  * pieces go straight to R2. No failure here fails a request: a throw, a timeout or a bad entry is a miss.
  * On *.workers.dev the Cache API stores nothing: every match misses (docs/streaming.md).
  */
-import { type PieceCache, type PieceRef, withTimeout } from "../weights/index.ts";
+import { type PieceCache, type PieceRef } from "../../weights/read/package.ts";
+import { withTimeout } from "../../weights/read/limiter.ts";
 
 export type CacheApiMode = "off" | "bulk" | "all";
 

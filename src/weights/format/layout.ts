@@ -2,7 +2,7 @@
  * Where everything goes in weights.bin, computed from the config and the package options alone. The
  * writer lays the file out with it and the manifest check recomputes it, so the two cannot disagree.
  */
-import { PackageError } from "./errors.ts";
+import { UfbError } from "../../errors.ts";
 import {
   type Dtype,
   type FffGeometry,
@@ -13,8 +13,8 @@ import {
   dtypeBytes,
   embeddingRowBytes,
   fffGeometry,
-} from "./format.ts";
-import type { PackageConfig } from "./manifest.ts";
+} from "./spec.ts";
+import { type PackageConfig, fffLevels } from "./config.ts";
 
 /** Checkpoint key names (spec §4), kept verbatim in the package. */
 export const KEYS = {
@@ -106,9 +106,9 @@ export interface PackageLayout {
 
 export function planLayout(c: PackageConfig, o: { dtype: Dtype; tileDepth: number; rowsPerBlock: number }): PackageLayout {
   if (!Number.isInteger(o.rowsPerBlock) || o.rowsPerBlock < 1) {
-    throw new PackageError("bad_argument", `rowsPerBlock: expected a positive integer, got ${o.rowsPerBlock}`);
+    throw new UfbError("bad_argument", `rowsPerBlock: expected a positive integer, got ${o.rowsPerBlock}`);
   }
-  const fff = fffGeometry({ hidden: c.hiddenSize, trees: c.fffTrees, levels: c.fffDepth + 1, dtype: o.dtype, tileDepth: o.tileDepth });
+  const fff = fffGeometry({ hidden: c.hiddenSize, trees: c.fffTrees, levels: fffLevels(c), dtype: o.dtype, tileDepth: o.tileDepth });
   let at = HEADER_BYTES;
   const rowBytes = embeddingRowBytes(c.hiddenSize, o.dtype);
   const embLength = c.vocabSize * rowBytes;

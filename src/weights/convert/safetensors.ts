@@ -3,8 +3,8 @@
  * `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__"?: {...}}`, then the data; offsets are
  * relative to the data (file offset 8 + n). Reads F32, F16, BF16 and F64 as f32; 0-dim tensors hold one value.
  */
-import { PackageError } from "./errors.ts";
-import type { WeightSource } from "./source.ts";
+import { UfbError } from "../../errors.ts";
+import type { WeightSource } from "../read/sources.ts";
 
 export type SafetensorsDtype = "F32" | "F16" | "BF16" | "F64";
 const DTYPE_BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2, F64: 8 };
@@ -22,7 +22,7 @@ export interface SafetensorsTensor {
   end: number;
 }
 
-const bad = (source: string, msg: string) => new PackageError("bad_safetensors", `${source}: ${msg}`);
+const bad = (source: string, msg: string) => new UfbError("bad_safetensors", `${source}: ${msg}`);
 const product = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 export class SafetensorsFile {
@@ -112,7 +112,7 @@ export class SafetensorsFile {
     if (t.shape.length < 1) throw bad(this.source.name, `tensor "${name}": 0-dim, has no rows`);
     const rows = t.shape[0];
     if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 0 || start + count > rows) {
-      throw new PackageError("bad_argument", `tensor "${name}": rows [${start}, ${start + count}) out of range, it has ${rows}`);
+      throw new UfbError("bad_argument", `tensor "${name}": rows [${start}, ${start + count}) out of range, it has ${rows}`);
     }
     const rowBytes = (t.shape.length === 1 ? 1 : product(t.shape.slice(1))) * DTYPE_BYTES[t.dtype];
     return decode(t, await this.source.read(t.begin + start * rowBytes, count * rowBytes));
@@ -157,7 +157,7 @@ export function encodeSafetensors(tensors: { name: string; shape: number[]; data
   const header: Record<string, unknown> = { __metadata__: metadata };
   let at = 0;
   for (const t of tensors) {
-    if (t.data.length !== product(t.shape)) throw new PackageError("bad_argument", `tensor "${t.name}": ${t.data.length} values for shape [${t.shape.join(", ")}]`);
+    if (t.data.length !== product(t.shape)) throw new UfbError("bad_argument", `tensor "${t.name}": ${t.data.length} values for shape [${t.shape.join(", ")}]`);
     header[t.name] = { dtype: "F32", shape: t.shape, data_offsets: [at, at + 4 * t.data.length] };
     at += 4 * t.data.length;
   }

@@ -7,13 +7,14 @@
  * say what was expected. The result is a PackageInput for writePackage().
  */
 import { z } from "zod";
-import { PackageError } from "./errors.ts";
-import { MAX_FFF_LEVELS } from "./format.ts";
-import { KEYS, LAYER_KEYS } from "./layout.ts";
-import { type PackageConfig, formatZodIssues } from "./manifest.ts";
+import { UfbError } from "../../errors.ts";
+import { MAX_FFF_LEVELS, nodesInTree } from "../format/spec.ts";
+import { KEYS, LAYER_KEYS } from "../format/layout.ts";
+import type { PackageConfig } from "../format/config.ts";
+import { formatZodIssues } from "../format/manifest.ts";
 import { SafetensorsFile } from "./safetensors.ts";
-import type { WeightSource } from "./source.ts";
-import { readTokenizerInfo } from "./tokenizer-info.ts";
+import type { WeightSource } from "../read/sources.ts";
+import { readTokenizerInfo } from "../format/tokenizer-info.ts";
 import type { ModelTensors, PackageInput } from "./writer.ts";
 
 export interface CheckpointFiles {
@@ -94,7 +95,7 @@ function parseJson(bytes: Uint8Array, file: string): unknown {
   try {
     return JSON.parse(new TextDecoder().decode(bytes));
   } catch (e) {
-    throw new PackageError("bad_checkpoint", `${file}: not valid JSON (${(e as Error).message})`);
+    throw new UfbError("bad_checkpoint", `${file}: not valid JSON (${(e as Error).message})`);
   }
 }
 
@@ -110,7 +111,7 @@ export async function loadCheckpoint(files: CheckpointFiles, options: Checkpoint
   if (files.config) {
     configFile = "config.json";
     const parsed = ConfigJsonSchema.safeParse(parseJson(files.config, configFile));
-    if (!parsed.success) throw new PackageError("bad_checkpoint", `config.json: ${formatZodIssues(parsed.error)}`);
+    if (!parsed.success) throw new UfbError("bad_checkpoint", `config.json: ${formatZodIssues(parsed.error)}`);
     archJson = parsed.data.arch;
     id2label = parsed.data.id2label;
     architectures = parsed.data.architectures;
@@ -118,11 +119,11 @@ export async function loadCheckpoint(files: CheckpointFiles, options: Checkpoint
     configFile = "model_config.json";
     archJson = parseJson(files.modelConfig, configFile);
   } else {
-    throw new PackageError("bad_checkpoint", "checkpoint: neither config.json nor model_config.json is present");
+    throw new UfbError("bad_checkpoint", "checkpoint: neither config.json nor model_config.json is present");
   }
   const archParsed = ArchSchema.safeParse(archJson);
   const prefix = configFile === "config.json" ? "arch." : "";
-  if (!archParsed.success) throw new PackageError("bad_checkpoint", `${configFile}: ${formatZodIssues(archParsed.error, prefix)}`);
+  if (!archParsed.success) throw new UfbError("bad_checkpoint", `${configFile}: ${formatZodIssues(archParsed.error, prefix)}`);
   const arch: Arch = archParsed.data;
 
   // 2. tensors: which model is it?
@@ -132,24 +133,24 @@ export async function loadCheckpoint(files: CheckpointFiles, options: Checkpoint
     if (when && when !== kind) continue;
     const got = get(arch, path);
     if (got !== undefined && got !== value) {
-      throw new PackageError("bad_checkpoint", `${configFile}: ${prefix}${path} is ${JSON.stringify(got)}; this engine implements ${JSON.stringify(value)} only`);
+      throw new UfbError("bad_checkpoint", `${configFile}: ${prefix}${path} is ${JSON.stringify(got)}; this engine implements ${JSON.stringify(value)} only`);
     }
   }
 
   const h = arch.hidden_size;
   const heads = arch.attention.num_attention_heads;
-  if (h % heads !== 0) throw new PackageError("bad_checkpoint", `${configFile}: ${prefix}hidden_size ${h} is not a multiple of ${prefix}attention.num_attention_heads ${heads}`);
+  if (h % heads !== 0) throw new UfbError("bad_checkpoint", `${configFile}: ${prefix}hidden_size ${h} is not a multiple of ${prefix}attention.num_attention_heads ${heads}`);
   if (arch.embedding.embedding_dim !== undefined && arch.embedding.embedding_dim !== h) {
-    throw new PackageError("bad_checkpoint", `${configFile}: ${prefix}embedding.embedding_dim ${arch.embedding.embedding_dim} ≠ hidden_size ${h} (no embedding projection is implemented)`);
+    throw new UfbError("bad_checkpoint", `${configFile}: ${prefix}embedding.embedding_dim ${arch.embedding.embedding_dim} ≠ hidden_size ${h} (no embedding projection is implemented)`);
   }
   const k = arch.intermed_size;
   const levels = arch.intermed_depth + 1;
-  const n = 2 ** levels - 1;
+  const n = nodesInTree(levels);
   const layers = arch.num_transformer_layers;
 
   // vocabulary: config when given, else the embedding's rows
   const embKey = st.has(KEYS.wordEmbedding) ? KEYS.wordEmbedding : st.has(KEYS.decoder) ? KEYS.decoder : null;
-  if (embKey === null) throw new PackageError("bad_checkpoint", `${st.source.name}: missing tensor "${KEYS.wordEmbedding}" (and no "${KEYS.decoder}" copy)`);
+  if (embKey === null) throw new UfbError("bad_checkpoint", `${st.source.name}: missing tensor "${KEYS.wordEmbedding}" (and no "${KEYS.decoder}" copy)`);
   const embShape = st.tensor(embKey).shape;
   const vocab = arch.embedding.vocab_size ?? embShape[0];
   if (arch.embedding.vocab_size == null) warnings.push(`${configFile}: ${prefix}embedding.vocab_size is null; vocabulary size ${vocab} taken from "${embKey}"`);
@@ -159,8 +160,8 @@ export async function loadCheckpoint(files: CheckpointFiles, options: Checkpoint
   let numLabels: number | null = null;
   if (kind === "classifier") {
     for (const key of [KEYS.poolerWeight, KEYS.headWeight]) {
-      if (!st.has(key)) throw new PackageError("bad_checkpoint", `${st.source.name}: missing tensor "${key}" (a classifier checkpoint has pooler.dense.* and head.*)`);
-      if (st.tensor(key).shape.length !== 2) throw new PackageError("bad_checkpoint", `${st.source.name}: tensor "${key}" has shape ${shapeStr(st.tensor(key).shape)}, expected 2 dimensions`);
+      if (!st.has(key)) throw new UfbError("bad_checkpoint", `${st.source.name}: missing tensor "${key}" (a classifier checkpoint has pooler.dense.* and head.*)`);
+      if (st.tensor(key).shape.length !== 2) throw new UfbError("bad_checkpoint", `${st.source.name}: tensor "${key}" has shape ${shapeStr(st.tensor(key).shape)}, expected 2 dimensions`);
     }
     classifierDim = st.tensor(KEYS.poolerWeight).shape[0];
     numLabels = st.tensor(KEYS.headWeight).shape[0];
@@ -219,7 +220,7 @@ export async function loadCheckpoint(files: CheckpointFiles, options: Checkpoint
   }
   if (problems.length > 0) {
     const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : "";
-    throw new PackageError("bad_checkpoint", `${st.source.name}: ${problems.slice(0, 5).join("; ")}${more}`);
+    throw new UfbError("bad_checkpoint", `${st.source.name}: ${problems.slice(0, 5).join("; ")}${more}`);
   }
   const headDim = h / heads;
   for (let l = 0; l < layers; l++) {
@@ -236,7 +237,7 @@ export async function loadCheckpoint(files: CheckpointFiles, options: Checkpoint
     const fromConfig = arch.classification_head?.pooler;
     const chosen = options.pooler ?? fromConfig ?? "zero_index";
     if (chosen !== "avg" && chosen !== "zero_index") {
-      throw new PackageError("bad_checkpoint", `${configFile}: ${prefix}classification_head.pooler is ${JSON.stringify(chosen)}, expected "avg" or "zero_index"`);
+      throw new UfbError("bad_checkpoint", `${configFile}: ${prefix}classification_head.pooler is ${JSON.stringify(chosen)}, expected "avg" or "zero_index"`);
     }
     if (options.pooler === undefined && fromConfig === undefined) warnings.push(`${configFile}: no ${prefix}classification_head.pooler; using "zero_index" (the GLUE setting)`);
     pooler = chosen;
@@ -249,7 +250,7 @@ export async function loadCheckpoint(files: CheckpointFiles, options: Checkpoint
 
   // 5. tokenizer
   const tok = readTokenizerInfo(files.tokenizer);
-  if (tok.vocabSize > vocab) throw new PackageError("bad_checkpoint", `tokenizer.json: ${tok.vocabSize} vocabulary entries, but the embedding has ${vocab} rows`);
+  if (tok.vocabSize > vocab) throw new UfbError("bad_checkpoint", `tokenizer.json: ${tok.vocabSize} vocabulary entries, but the embedding has ${vocab} rows`);
   if (tok.vocabSize < vocab) warnings.push(`tokenizer.json: ${tok.vocabSize} vocabulary entries for ${vocab} embedding rows`);
   for (const role of ["pad", "unk", "cls", "sep", "mask"] as const) {
     if (tok.specialTokens[role] === undefined) warnings.push(`tokenizer.json: no special token for role ${role} in added_tokens`);
@@ -296,7 +297,7 @@ function checkpointTensors(st: SafetensorsFile, kind: "mlm" | "classifier"): Mod
         const cols = rows.length / Math.max(count, 1);
         for (let i = 0; i < rows.length; i++) {
           if (rows[i] !== copy[i] && !(Number.isNaN(rows[i]) && Number.isNaN(copy[i]))) {
-            throw new PackageError("bad_checkpoint", `tensor "${KEYS.decoder}" row ${start + Math.floor(i / cols)} differs from "${KEYS.wordEmbedding}"; the package ties the decoder to the embedding`);
+            throw new UfbError("bad_checkpoint", `tensor "${KEYS.decoder}" row ${start + Math.floor(i / cols)} differs from "${KEYS.wordEmbedding}"; the package ties the decoder to the embedding`);
           }
         }
       }

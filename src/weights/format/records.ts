@@ -9,7 +9,8 @@
  *   16+H·e  i8[H] | f32[H]  wOut = column n of linear_out.weight
  *   …  zero padding to recordBytes = align16(16 + 2·H·e)
  */
-import { type Dtype, RECORD_HEADER_BYTES, dtypeBytes, recordBytes } from "./format.ts";
+import { type Dtype, RECORD_ALIGN, RECORD_HEADER_BYTES, dtypeBytes, recordBytes } from "./spec.ts";
+import { UfbError } from "../../errors.ts";
 import { q8MaxError, quantizeQ8 } from "./q8.ts";
 
 export interface RecordErrors {
@@ -97,4 +98,55 @@ export function decodeRecord(bytes: Uint8Array, at: number, hidden: number, dtyp
     }
   }
   return { bias, inScale, outScale, reserved, wIn, wOut };
+}
+
+/** One node record as plain arrays: what the references compute with and `writeFffRecord` lays out. */
+export interface FffRecord {
+  bias: number;
+  /** 1 for f32 records */
+  inScale: number;
+  /** 1 for f32 records */
+  outScale: number;
+  /** Int8Array (q8) or Float32Array (f32), length H */
+  wIn: Int8Array | Float32Array;
+  wOut: Int8Array | Float32Array;
+}
+
+/** A q8 record from f32 weights, wIn and wOut each quantized with their own scale (the q8 rule of q8.ts). */
+export function fffRecordQ8(bias: number, wIn: ArrayLike<number>, wOut: ArrayLike<number>): FffRecord {
+  const qIn = new Int8Array(wIn.length);
+  const qOut = new Int8Array(wOut.length);
+  const inScale = quantizeQ8(wIn, qIn);
+  const outScale = quantizeQ8(wOut, qOut);
+  return { bias: Math.fround(bias), inScale, outScale, wIn: qIn, wOut: qOut };
+}
+
+export function fffRecordF32(bias: number, wIn: ArrayLike<number>, wOut: ArrayLike<number>): FffRecord {
+  return { bias: Math.fround(bias), inScale: 1, outScale: 1, wIn: Float32Array.from(wIn), wOut: Float32Array.from(wOut) };
+}
+
+/** Writes `rec` at byte `offset` of `dst` (recordBytes(H, dtype) bytes, offset 16-aligned), padding zeroed. */
+export function writeFffRecord(dst: Uint8Array, offset: number, rec: FffRecord, dtype: Dtype): void {
+  const H = rec.wIn.length;
+  if (rec.wOut.length !== H) throw new UfbError("bad_argument", `writeFffRecord: wIn has ${H} values, wOut ${rec.wOut.length}`);
+  if (offset % RECORD_ALIGN !== 0) throw new UfbError("bad_argument", `writeFffRecord: offset ${offset} is not ${RECORD_ALIGN}-aligned`);
+  const bytes = recordBytes(H, dtype);
+  dst.fill(0, offset, offset + bytes);
+  const view = new DataView(dst.buffer, dst.byteOffset + offset, bytes);
+  view.setFloat32(0, rec.bias, true);
+  view.setFloat32(4, rec.inScale, true);
+  view.setFloat32(8, rec.outScale, true);
+  view.setUint32(12, 0, true);
+  const wIn = RECORD_HEADER_BYTES;
+  const wOut = wIn + H * dtypeBytes(dtype);
+  if (dtype === "q8") {
+    if (!(rec.wIn instanceof Int8Array) || !(rec.wOut instanceof Int8Array)) throw new UfbError("bad_argument", "writeFffRecord: q8 record needs Int8Array weights");
+    dst.set(new Uint8Array(rec.wIn.buffer, rec.wIn.byteOffset, H), offset + wIn);
+    dst.set(new Uint8Array(rec.wOut.buffer, rec.wOut.byteOffset, H), offset + wOut);
+  } else {
+    for (let i = 0; i < H; i++) {
+      view.setFloat32(wIn + 4 * i, rec.wIn[i], true);
+      view.setFloat32(wOut + 4 * i, rec.wOut[i], true);
+    }
+  }
 }

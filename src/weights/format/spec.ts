@@ -15,10 +15,10 @@
  *   6. manifest.json: format, version, config, special tokens, quantization, tensor and segment tables,
  *      every sha256. Nothing is read without being checked against it.
  */
-import { PackageError } from "./errors.ts";
+import { UfbError } from "../../errors.ts";
 
 // Every multi-byte number in a package is little-endian; typed-array views are used directly on them.
-if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) throw new Error("ufb packages need a little-endian host");
+if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) throw new UfbError("internal", "ufb packages need a little-endian host");
 
 /** manifest.json `format` value: the package's magic. */
 export const FORMAT = "ufb-package";
@@ -54,6 +54,9 @@ export function recordBytes(hidden: number, dtype: Dtype): number {
 export function embeddingRowBytes(hidden: number, dtype: Dtype): number {
   return alignUp(hidden * dtypeBytes(dtype), ROW_ALIGN);
 }
+
+/** Nodes of a heap-ordered tree (or subtree tile) of `levels` levels: 2^levels − 1. */
+export const nodesInTree = (levels: number): number => 2 ** levels - 1;
 
 /** Level (0 = root) of a heap-ordered node. */
 export function nodeLevel(node: number): number {
@@ -97,7 +100,7 @@ export interface FffGeometry {
 
 function checkInt(name: string, v: number, min: number, max: number): void {
   if (!Number.isInteger(v) || v < min || v > max) {
-    throw new PackageError("bad_argument", `${name}: expected an integer in [${min}, ${max}], got ${v}`);
+    throw new UfbError("bad_argument", `${name}: expected an integer in [${min}, ${max}], got ${v}`);
   }
 }
 
@@ -114,11 +117,11 @@ export function fffGeometry(o: { hidden: number; trees: number; levels: number; 
     const firstLevel = k * o.tileDepth;
     const levels = Math.min(o.tileDepth, o.levels - firstLevel);
     const tiles = 2 ** firstLevel;
-    const recordsPerTile = 2 ** levels - 1;
+    const recordsPerTile = nodesInTree(levels);
     tiers.push({ tier: k, firstLevel, levels, tiles, recordsPerTile, firstTile, firstRecord: tiles - 1, tileBytes: recordsPerTile * rb });
     firstTile += tiles;
   }
-  const nodesPerTree = 2 ** o.levels - 1;
+  const nodesPerTree = nodesInTree(o.levels);
   return {
     hidden: o.hidden,
     dtype: o.dtype,
@@ -155,7 +158,7 @@ export interface TileRef {
 
 function tierOfTile(g: FffGeometry, id: number): TierGeometry {
   if (!Number.isInteger(id) || id < 0 || id >= g.tilesPerTree) {
-    throw new PackageError("bad_argument", `tile ${id}: out of range, a tree has ${g.tilesPerTree} tiles`);
+    throw new UfbError("bad_argument", `tile ${id}: out of range, a tree has ${g.tilesPerTree} tiles`);
   }
   let t = g.tiers[0];
   for (const tier of g.tiers) if (tier.firstTile <= id) t = tier;
@@ -182,7 +185,7 @@ export function tileRef(g: FffGeometry, id: number): TileRef {
 /** Heap index in the tree of the node at `slot` (local heap order) of a tile. */
 export function tileNode(tile: TileRef, slot: number): number {
   if (!Number.isInteger(slot) || slot < 0 || slot >= tile.records) {
-    throw new PackageError("bad_argument", `slot ${slot}: out of range, tile ${tile.id} has ${tile.records} records`);
+    throw new UfbError("bad_argument", `slot ${slot}: out of range, tile ${tile.id} has ${tile.records} records`);
   }
   const j = nodeLevel(slot); // local depth
   const within = slot - (2 ** j - 1);
@@ -205,7 +208,7 @@ export interface NodeLocation {
 
 export function locateNode(g: FffGeometry, node: number): NodeLocation {
   if (!Number.isInteger(node) || node < 0 || node >= g.nodesPerTree) {
-    throw new PackageError("bad_argument", `node ${node}: out of range, a tree has ${g.nodesPerTree} nodes`);
+    throw new UfbError("bad_argument", `node ${node}: out of range, a tree has ${g.nodesPerTree} nodes`);
   }
   const level = nodeLevel(node);
   const tier = g.tiers[Math.floor(level / g.tileDepth)];
@@ -221,16 +224,9 @@ export function locateNode(g: FffGeometry, node: number): NodeLocation {
 /** Byte offset of a tree relative to the start of its fff.<layer> segment. */
 export function treeOffset(g: FffGeometry, tree: number): number {
   if (!Number.isInteger(tree) || tree < 0 || tree >= g.trees) {
-    throw new PackageError("bad_argument", `tree ${tree}: out of range, a layer has ${g.trees} trees`);
+    throw new UfbError("bad_argument", `tree ${tree}: out of range, a layer has ${g.trees} trees`);
   }
   return tree * g.treeBytes;
-}
-
-/** Tile ids visited by a root-to-leaf path given as heap indices (one tile per tier). */
-export function pathTiles(g: FffGeometry, path: ArrayLike<number>): number[] {
-  const ids = new Set<number>();
-  for (let i = 0; i < path.length; i++) ids.add(locateNode(g, path[i]).tile);
-  return [...ids].sort((a, b) => a - b);
 }
 
 export const DTYPE_CODE: Record<Dtype, number> = { f32: 0, q8: 1 };
@@ -259,14 +255,14 @@ export function encodeHeader(h: WeightsHeader): Uint8Array {
 }
 
 export function decodeHeader(bytes: Uint8Array, name = "weights.bin"): WeightsHeader {
-  if (bytes.length < HEADER_BYTES) throw new PackageError("bad_package", `${name}: ${bytes.length} bytes, shorter than the ${HEADER_BYTES}-byte header`);
+  if (bytes.length < HEADER_BYTES) throw new UfbError("bad_package", `${name}: ${bytes.length} bytes, shorter than the ${HEADER_BYTES}-byte header`);
   const magic = new TextDecoder().decode(bytes.subarray(0, 4));
-  if (magic !== WEIGHTS_MAGIC) throw new PackageError("bad_package", `${name}: magic ${JSON.stringify(magic)}, expected "${WEIGHTS_MAGIC}"`);
+  if (magic !== WEIGHTS_MAGIC) throw new UfbError("bad_package", `${name}: magic ${JSON.stringify(magic)}, expected "${WEIGHTS_MAGIC}"`);
   const v = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
   const version = v.getUint32(4, true);
-  if (version > FORMAT_VERSION) throw new PackageError("version", `${name}: package v${version}; reader supports ≤ ${FORMAT_VERSION}`);
+  if (version > FORMAT_VERSION) throw new UfbError("version", `${name}: package v${version}; reader supports ≤ ${FORMAT_VERSION}`);
   const code = v.getUint32(20, true);
   const dtype = code === 0 ? "f32" : code === 1 ? "q8" : null;
-  if (dtype === null) throw new PackageError("bad_package", `${name}: dtype code ${code}, expected 0 (f32) or 1 (q8)`);
+  if (dtype === null) throw new UfbError("bad_package", `${name}: dtype code ${code}, expected 0 (f32) or 1 (q8)`);
   return { version, fileBytes: v.getUint32(8, true) + v.getUint32(12, true) * 2 ** 32, segmentCount: v.getUint32(16, true), dtype };
 }

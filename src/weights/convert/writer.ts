@@ -3,15 +3,16 @@
  * memory at a time), every sha256 computed on the way, and the manifest returned. The caller stores
  * tokenizer.json and manifest.json (manifest last, so a partial package has no manifest).
  */
-import { PackageError } from "./errors.ts";
-import { DEFAULT_ROWS_PER_BLOCK, DEFAULT_TILE_DEPTH, type Dtype, FORMAT, FORMAT_VERSION, HEADER_BYTES, SEGMENT_ALIGN, encodeHeader, tileNode, tileRef } from "./format.ts";
-import { KEYS, LAYER_KEYS, type PackageLayout, planLayout } from "./layout.ts";
-import { type Manifest, type PackageConfig, PackageConfigSchema, type Segment, type SpecialTokens, formatZodIssues } from "./manifest.ts";
-import { quantizeMatrixQ8, quantizeQ8, q8MaxError } from "./q8.ts";
-import { encodeRecord } from "./records.ts";
-import { sha256Hex } from "./sha256.ts";
-import type { ByteSink } from "./source.ts";
-import { readTokenizerInfo } from "./tokenizer-info.ts";
+import { UfbError } from "../../errors.ts";
+import { DEFAULT_ROWS_PER_BLOCK, DEFAULT_TILE_DEPTH, type Dtype, FORMAT, FORMAT_VERSION, HEADER_BYTES, SEGMENT_ALIGN, encodeHeader, tileNode, tileRef } from "../format/spec.ts";
+import { KEYS, LAYER_KEYS, type PackageLayout, planLayout } from "../format/layout.ts";
+import { type PackageConfig, PackageConfigSchema } from "../format/config.ts";
+import { type Manifest, type Segment, type SpecialTokens, formatZodIssues } from "../format/manifest.ts";
+import { quantizeMatrixQ8, quantizeQ8, q8MaxError } from "../format/q8.ts";
+import { encodeRecord } from "../format/records.ts";
+import { sha256Hex } from "../read/sha256.ts";
+import type { ByteSink } from "../read/sources.ts";
+import { readTokenizerInfo } from "../format/tokenizer-info.ts";
 
 /** Model tensors by checkpoint key name, as f32, row-major. Implemented by the checkpoint loader and synth. */
 export interface ModelTensors {
@@ -44,11 +45,11 @@ export interface WriteOptions {
 }
 
 const nonFinite = (name: string, row: number) =>
-  new PackageError("bad_checkpoint", `tensor "${name}": non-finite value (NaN or ±Inf) in row ${row}`);
+  new UfbError("bad_checkpoint", `tensor "${name}": non-finite value (NaN or ±Inf) in row ${row}`);
 
 function expectLength(name: string, values: Float32Array, shape: number[]): void {
   const n = shape.reduce((a, b) => a * b, 1);
-  if (values.length !== n) throw new PackageError("bad_checkpoint", `tensor "${name}": ${values.length} values, expected ${n} for shape [${shape.join(", ")}]`);
+  if (values.length !== n) throw new UfbError("bad_checkpoint", `tensor "${name}": ${values.length} values, expected ${n} for shape [${shape.join(", ")}]`);
 }
 
 class Writer {
@@ -62,14 +63,14 @@ class Writer {
     this.at += bytes.length;
   }
   async padTo(offset: number): Promise<void> {
-    if (offset < this.at) throw new Error(`writer: at ${this.at}, past offset ${offset}`);
+    if (offset < this.at) throw new UfbError("internal", `writer: at ${this.at}, past offset ${offset}`);
     if (offset > this.at) await this.write(new Uint8Array(offset - this.at));
   }
 }
 
 export async function writePackage(input: PackageInput, sink: ByteSink, options: WriteOptions): Promise<Manifest> {
   const checked = PackageConfigSchema.safeParse(input.config);
-  if (!checked.success) throw new PackageError("bad_argument", `config: ${formatZodIssues(checked.error)}`);
+  if (!checked.success) throw new UfbError("bad_argument", `config: ${formatZodIssues(checked.error)}`);
   const c = checked.data;
   const dtype = options.dtype;
   const layout = planLayout(c, {
@@ -97,7 +98,7 @@ export async function writePackage(input: PackageInput, sink: ByteSink, options:
     fffIn = Math.max(fffIn, f.inError);
     fffOut = Math.max(fffOut, f.outError);
   }
-  if (w.at !== layout.totalBytes) throw new Error(`writer: wrote ${w.at} bytes, layout says ${layout.totalBytes}`);
+  if (w.at !== layout.totalBytes) throw new UfbError("internal", `writer: wrote ${w.at} bytes, layout says ${layout.totalBytes}`);
 
   const q8 = dtype === "q8";
   return {
@@ -225,7 +226,7 @@ async function writeFff(input: PackageInput, layout: PackageLayout, w: Writer, l
         const row = t * g.nodesPerTree + tileNode(tile, slot); // node n of tree t = row/column t·N + n
         const e = encodeRecord(buf, base + slot * g.recordBytes, h, g.dtype, inB[row], inW, row * h, outW, row, kn);
         if (Number.isNaN(e.inError)) throw nonFinite(`${key(LAYER_KEYS.fffInWeight)}" or "${key(LAYER_KEYS.fffInBias)}`, row);
-        if (Number.isNaN(e.outError)) throw new PackageError("bad_checkpoint", `tensor "${key(LAYER_KEYS.fffOutWeight)}": non-finite value in column ${row}`);
+        if (Number.isNaN(e.outError)) throw new UfbError("bad_checkpoint", `tensor "${key(LAYER_KEYS.fffOutWeight)}": non-finite value in column ${row}`);
         inError = Math.max(inError, e.inError);
         outError = Math.max(outError, e.outError);
       }

@@ -4,10 +4,10 @@
  * (src/cli/files.ts) and an R2 object or an HTTP URL in the Worker.
  * see: ggml-org/ggml include/gguf.h gguf_init_from_callback.
  */
-import { PackageError } from "./errors.ts";
+import { UfbError } from "../../errors.ts";
 
 export interface WeightSource {
-  /** Exactly `length` bytes at `offset`; throws PackageError("io") otherwise. */
+  /** Exactly `length` bytes at `offset`; throws UfbError("io") otherwise. */
   read(offset: number, length: number): Promise<Uint8Array>;
   /** Total bytes, when known without a read. */
   readonly size?: number;
@@ -22,16 +22,16 @@ export interface ByteSink {
 
 export function checkRange(source: { name: string; size?: number }, offset: number, length: number): void {
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
-    throw new PackageError("bad_argument", `${source.name}: bad range offset ${offset} length ${length}`);
+    throw new UfbError("bad_argument", `${source.name}: bad range offset ${offset} length ${length}`);
   }
   if (source.size !== undefined && offset + length > source.size) {
-    throw new PackageError("io", `${source.name}: range [${offset}, ${offset + length}) is past the end (${source.size} bytes)`);
+    throw new UfbError("io", `${source.name}: range [${offset}, ${offset + length}) is past the end (${source.size} bytes)`);
   }
 }
 
 export function checkLength(source: { name: string }, offset: number, length: number, got: number): void {
   if (got !== length) {
-    throw new PackageError("io", `${source.name}: asked ${length} bytes at offset ${offset}, got ${got} (truncated file?)`);
+    throw new UfbError("io", `${source.name}: asked ${length} bytes at offset ${offset}, got ${got} (truncated file?)`);
   }
 }
 
@@ -103,38 +103,14 @@ export class R2Source implements WeightSource {
     let bytes: Uint8Array;
     try {
       const obj = await this.bucket.get(this.key, { range: { offset, length }, onlyIf });
-      if (obj === null) throw new PackageError("io", `${this.name}: object not found`);
-      if (!("arrayBuffer" in obj)) throw new PackageError("io", `${this.name}: object changed (etag is no longer ${this.etag})`);
+      if (obj === null) throw new UfbError("io", `${this.name}: object not found`);
+      if (!("arrayBuffer" in obj)) throw new UfbError("io", `${this.name}: object changed (etag is no longer ${this.etag})`);
       bytes = new Uint8Array(await obj.arrayBuffer());
     } catch (e) {
       // the binding's own failures (network, R2 errors, a broken body stream) are read failures too
-      if (e instanceof PackageError) throw e;
-      throw new PackageError("io", `${this.name}: read of bytes ${offset}+${length} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      if (e instanceof UfbError) throw e;
+      throw new UfbError("io", `${this.name}: read of bytes ${offset}+${length} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
-    checkLength(this, offset, length, bytes.length);
-    return bytes;
-  }
-}
-
-/** Ranged reads over HTTP (`Range: bytes=a-b`), e.g. a service binding or a CDN URL. */
-export class HttpSource implements WeightSource {
-  readonly name: string;
-  readonly size?: number;
-  private readonly fetcher: (request: Request) => Promise<Response>;
-  private readonly url: string;
-  constructor(fetcher: (request: Request) => Promise<Response>, url: string, options: { size?: number } = {}) {
-    this.fetcher = fetcher;
-    this.url = url;
-    this.name = url;
-    this.size = options.size;
-  }
-  async read(offset: number, length: number): Promise<Uint8Array> {
-    checkRange(this, offset, length);
-    if (length === 0) return new Uint8Array(0);
-    const res = await this.fetcher(new Request(this.url, { headers: { Range: `bytes=${offset}-${offset + length - 1}` } }));
-    if (res.status !== 206 && res.status !== 200) throw new PackageError("io", `${this.name}: HTTP ${res.status} for bytes ${offset}-${offset + length - 1}`);
-    let bytes = new Uint8Array(await res.arrayBuffer());
-    if (res.status === 200) bytes = bytes.subarray(offset, offset + length); // server ignored Range
     checkLength(this, offset, length, bytes.length);
     return bytes;
   }

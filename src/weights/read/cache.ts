@@ -9,6 +9,7 @@
  * When nothing fits, least recently used unpinned entries are evicted until something does.
  * Only pieces the loader returned (already verified by WeightPackage) are ever stored.
  */
+import { CacheFullError, UfbError } from "../../errors.ts";
 
 export interface CacheRegion {
   /** First byte of the region (e.g. a kernel address). */
@@ -39,13 +40,6 @@ export interface CacheStats {
   freeBytes: number;
   largestFree: number;
   entries: number;
-}
-
-export class CacheFullError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "CacheFullError";
-  }
 }
 
 export class BlockCache {
@@ -110,20 +104,9 @@ export class BlockCache {
     return (await pending).address;
   }
 
-  /** Stores already loaded (and verified) bytes; returns the address. An existing entry is kept. */
-  put(key: string, data: Uint8Array, onEvict?: () => void): number {
-    const existing = this.entries.get(key);
-    if (existing) {
-      this.touch(existing);
-      return existing.address;
-    }
-    this.counters.misses++;
-    return this.insert(key, data, onEvict).address;
-  }
-
   pin(key: string): void {
     const e = this.entries.get(key);
-    if (!e) throw new Error(`cache: pin of absent key ${key}`);
+    if (!e) throw new UfbError("internal", `cache: pin of absent key ${key}`);
     e.pins++;
   }
 

@@ -1,5 +1,5 @@
 /** sha256 through crypto.subtle (workerd and Node 24 alike), as lowercase hex. */
-import { IntegrityError } from "./errors.ts";
+import { IntegrityError } from "../../errors.ts";
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
@@ -18,4 +18,14 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
 export async function verifySha256(what: string, bytes: Uint8Array, expected: string): Promise<void> {
   const actual = await sha256Hex(bytes);
   if (actual !== expected) throw new IntegrityError(what, expected, actual);
+}
+
+/** Runs a verified read once more when its bytes fail their sha256 (a transient corruption), then gives up. */
+export async function withOneRetry<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (e) {
+    if (!(e instanceof IntegrityError)) throw e;
+    return read();
+  }
 }

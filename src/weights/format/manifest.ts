@@ -4,8 +4,9 @@
  * against the layout recomputed from the config (layout.ts).
  */
 import { z } from "zod";
-import { PackageError } from "./errors.ts";
-import { FORMAT, FORMAT_VERSION, HEADER_BYTES, MAX_FFF_LEVELS, SEGMENT_ALIGN } from "./format.ts";
+import { UfbError } from "../../errors.ts";
+import { FORMAT, FORMAT_VERSION, HEADER_BYTES, MAX_FFF_LEVELS, SEGMENT_ALIGN } from "./spec.ts";
+import { PackageConfigSchema, fffLevels } from "./config.ts";
 import { planLayout } from "./layout.ts";
 
 const uint = z.int().min(0);
@@ -13,27 +14,6 @@ const pos = z.int().min(1);
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, "expected a sha256 as 64 lowercase hex digits");
 const dtype = z.enum(["f32", "q8"]);
 
-export const PackageConfigSchema = z.strictObject({
-  hiddenSize: pos,
-  numLayers: pos,
-  numHeads: pos,
-  headDim: pos,
-  /** K: parallel trees per FFF layer (arch.intermed_size). */
-  fffTrees: pos,
-  /** D: branching decisions per tree (arch.intermed_depth); levels = D + 1, nodes = 2^(D+1) − 1. */
-  fffDepth: z.int().min(0).max(MAX_FFF_LEVELS - 1),
-  vocabSize: pos,
-  maxSeqLength: pos,
-  normEps: z.number().positive(),
-  kind: z.enum(["mlm", "classifier"]),
-  pooler: z.enum(["avg", "zero_index"]).nullable(),
-  /** Classifiers: rows of pooler.dense.weight. */
-  classifierDim: pos.nullable(),
-  /** Classifiers: rows of head.weight. */
-  numLabels: pos.nullable(),
-  labels: z.array(z.string()).nullable(),
-});
-export type PackageConfig = z.infer<typeof PackageConfigSchema>;
 
 /** Special token ids by role, from tokenizer.json added_tokens. */
 export const SpecialTokensSchema = z.strictObject({
@@ -135,7 +115,7 @@ export const ManifestSchema = z.strictObject({
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 
-const bad = (msg: string) => new PackageError("bad_package", `manifest.json: ${msg}`);
+const bad = (msg: string) => new UfbError("bad_package", `manifest.json: ${msg}`);
 
 /** Renders a zod error as `field.path: message` lines. */
 export function formatZodIssues(error: z.ZodError, prefix = ""): string {
@@ -161,7 +141,7 @@ export function parseManifest(input: string | Uint8Array): Manifest {
   if (head.format !== FORMAT) throw bad(`format is ${JSON.stringify(head.format)}, expected "${FORMAT}" (not a ufb package?)`);
   if (!Number.isInteger(head.version) || (head.version as number) < 1) throw bad(`version is ${JSON.stringify(head.version)}, expected a positive integer`);
   if ((head.version as number) > FORMAT_VERSION) {
-    throw new PackageError("version", `package v${head.version}; reader supports ≤ ${FORMAT_VERSION} (upgrade ufb)`);
+    throw new UfbError("version", `package v${head.version}; reader supports ≤ ${FORMAT_VERSION} (upgrade ufb)`);
   }
   const parsed = ManifestSchema.safeParse(json);
   if (!parsed.success) throw bad(formatZodIssues(parsed.error));
@@ -238,7 +218,7 @@ export function validateManifest(m: Manifest): void {
     same(`${w}.dtype`, s.dtype, q.dtype);
     same(`${w}.hidden`, s.hidden, c.hiddenSize);
     same(`${w}.trees`, s.trees, c.fffTrees);
-    same(`${w}.levels`, s.levels, c.fffDepth + 1);
+    same(`${w}.levels`, s.levels, fffLevels(c));
     same(`${w}.recordBytes`, s.recordBytes, g.recordBytes);
     same(`${w}.tileDepth`, s.tileDepth, tileDepth);
     same(`${w}.tilesPerTree`, s.tilesPerTree, g.tilesPerTree);

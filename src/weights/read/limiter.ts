@@ -3,8 +3,8 @@
  * invocation; more would queue anyway, but queued reads hold memory and hide the real latency), and a
  * hook around every read (timing spans), and a per-read timeout.
  */
-import { PackageError } from "./errors.ts";
-import type { WeightSource } from "./source.ts";
+import { UfbError } from "../../errors.ts";
+import type { WeightSource } from "./sources.ts";
 
 export class LimitedSource implements WeightSource {
   readonly name: string;
@@ -70,19 +70,33 @@ export class ObservedSource implements WeightSource {
 
 /**
  * Races `work` against a timer: after `ms` milliseconds the returned promise rejects with
- * PackageError("io", "<what>: no answer after <ms> ms"). The work itself is not cancelled (R2 calls cannot
+ * UfbError("io", "<what>: no answer after <ms> ms"). The work itself is not cancelled (R2 calls cannot
  * be), its late result or error is dropped. `ms` = Infinity (or ≤ 0) means no timeout.
  */
 export function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   if (!(ms > 0 && ms < Infinity)) return work;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new PackageError("io", `${what}: no answer after ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new UfbError("io", `${what}: no answer after ${ms} ms`)), ms);
   });
   work.catch(() => {}); // a late failure after the timeout is nobody's business
   return Promise.race([work, expired]).finally(() => {
     if (timer !== undefined) clearTimeout(timer);
   });
+}
+
+/**
+ * One storage call (a get, a head, a list page) under the read timeout: a timeout, and any throw of the
+ * binding itself (network, R2 errors, a broken body), is UfbError("io"), so the store's failures have a code
+ * wherever they are called from.
+ */
+export async function storageCall<T>(what: string, ms: number, call: () => Promise<T>): Promise<T> {
+  try {
+    return await withTimeout(call(), ms, what);
+  } catch (e) {
+    if (e instanceof UfbError) throw e;
+    throw new UfbError("io", `${what} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
 }
 
 /**

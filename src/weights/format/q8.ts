@@ -7,7 +7,7 @@
  * so |w − q·scale| ≤ scale/2 for every element. −128 is never produced (symmetric range).
  * see: ggml-org/ggml src/ggml-quants.c quantize_row_q8_0_ref (d = amax/127, rounding), llama2.c quantize_q80.
  */
-import { Q8_MAX } from "./format.ts";
+import { Q8_MAX } from "./spec.ts";
 
 const roundHalfAway = (x: number): number => (x < 0 ? -Math.round(-x) : Math.round(x));
 
@@ -50,12 +50,6 @@ export function quantizeQ8(
     dst[dstOffset + i] = q > Q8_MAX ? Q8_MAX : q < -Q8_MAX ? -Q8_MAX : q;
   }
   return scale;
-}
-
-/** q · scale as f32. */
-export function dequantizeQ8(q: ArrayLike<number>, scale: number, out = new Float32Array(q.length)): Float32Array {
-  for (let i = 0; i < q.length; i++) out[i] = q[i] * scale;
-  return out;
 }
 
 /** max |src[i] − q[i]·scale| (computed in f64). */

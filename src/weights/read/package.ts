@@ -9,13 +9,14 @@
  *
  * The layout summary is at the top of format.ts; the byte-level spec is docs/format.md.
  */
-import { PackageError } from "./errors.ts";
-import { type Dtype, type FffGeometry, type TileRef, type WeightsHeader, decodeHeader, locateNode, HEADER_BYTES, treeOffset } from "./format.ts";
-import { type PackageLayout, planLayout } from "./layout.ts";
-import { type DenseSegment, type EmbeddingsSegment, type FffSegment, type Manifest, type PackageConfig, type TensorEntry, parseManifest } from "./manifest.ts";
-import { type EmbeddingReadPlan, type FffReadPlan, type PlannedBlock, type PlannedTile, type CoalescedRange, embeddingBlockOf, planBlockReads, planEmbeddingReads, planFffReads, planTileReads } from "./planner.ts";
+import { UfbError } from "../../errors.ts";
+import { type Dtype, type FffGeometry, type TileRef, type WeightsHeader, decodeHeader, HEADER_BYTES } from "../format/spec.ts";
+import { type PackageLayout, planLayout } from "../format/layout.ts";
+import type { PackageConfig } from "../format/config.ts";
+import { type DenseSegment, type EmbeddingsSegment, type FffSegment, type Manifest, type TensorEntry, parseManifest } from "../format/manifest.ts";
+import { type PlannedBlock, type PlannedTile, type CoalescedRange, embeddingBlockOf, planBlockReads, planTileReads } from "./planner.ts";
 import { sha256Hex, verifySha256 } from "./sha256.ts";
-import type { WeightSource } from "./source.ts";
+import type { WeightSource } from "./sources.ts";
 
 export interface OpenOptions {
   /** manifest.json as text or bytes, or a loader. */
@@ -131,7 +132,7 @@ export class WeightPackage {
     const manifest = parseManifest(raw);
     const size = o.weights.size;
     if (size !== undefined && size !== manifest.weights.bytes) {
-      throw new PackageError("bad_package", `${o.weights.name}: ${size} bytes, manifest.json says ${manifest.weights.bytes}`);
+      throw new UfbError("bad_package", `${o.weights.name}: ${size} bytes, manifest.json says ${manifest.weights.bytes}`);
     }
     return new WeightPackage(manifest, o);
   }
@@ -170,7 +171,7 @@ export class WeightPackage {
         }
         if (!bytes) return;
         try {
-          if (bytes.length !== r.bytes) throw new PackageError("integrity", `${r.name}: ${bytes.length} bytes, expected ${r.bytes}`);
+          if (bytes.length !== r.bytes) throw new UfbError("integrity", `${r.name}: ${bytes.length} bytes, expected ${r.bytes}`);
           await check(item, bytes);
         } catch {
           this.pieceCounters.rejected++;
@@ -219,7 +220,7 @@ export class WeightPackage {
   private async read(offset: number, length: number): Promise<Uint8Array> {
     const bytes = await this.weights.read(offset, length);
     if (bytes.length !== length) {
-      throw new PackageError("io", `${this.weights.name}: asked ${length} bytes at offset ${offset}, got ${bytes.length}`);
+      throw new UfbError("io", `${this.weights.name}: asked ${length} bytes at offset ${offset}, got ${bytes.length}`);
     }
     this.counters.reads++;
     this.counters.bytes += length;
@@ -237,7 +238,7 @@ export class WeightPackage {
     const m = this.manifest;
     const want = { version: m.version, fileBytes: m.weights.bytes, segmentCount: m.segments.length, dtype: this.dtype };
     for (const k of Object.keys(want) as (keyof WeightsHeader)[]) {
-      if (h[k] !== want[k]) throw new PackageError("bad_package", `${this.weights.name}: header ${k} is ${h[k]}, manifest.json says ${want[k]}`);
+      if (h[k] !== want[k]) throw new UfbError("bad_package", `${this.weights.name}: header ${k} is ${h[k]}, manifest.json says ${want[k]}`);
     }
     return h;
   }
@@ -246,7 +247,7 @@ export class WeightPackage {
   async readTokenizer(): Promise<Uint8Array> {
     const bytes = await this.loadTokenizer();
     const t = this.manifest.tokenizer;
-    if (bytes.length !== t.bytes) throw new PackageError("integrity", `${t.file}: ${bytes.length} bytes, manifest.json says ${t.bytes}`);
+    if (bytes.length !== t.bytes) throw new UfbError("integrity", `${t.file}: ${bytes.length} bytes, manifest.json says ${t.bytes}`);
     await this.verify(t.file, bytes, t.sha256);
     return bytes;
   }
@@ -265,14 +266,14 @@ export class WeightPackage {
 
   denseTensor(name: string): TensorEntry {
     const t = this.denseTensors.get(name);
-    if (!t) throw new PackageError("bad_argument", `no dense tensor "${name}" in this package`);
+    if (!t) throw new UfbError("bad_argument", `no dense tensor "${name}" in this package`);
     return t;
   }
 
   /** Typed view of one tensor in the bytes readDense() returned (copied only when misaligned). */
   denseView(dense: Uint8Array, name: string): DenseTensorView {
     const entry = this.denseTensor(name);
-    if (dense.length !== this.dense.length) throw new PackageError("bad_argument", `denseView: ${dense.length} bytes, the dense segment has ${this.dense.length}`);
+    if (dense.length !== this.dense.length) throw new UfbError("bad_argument", `denseView: ${dense.length} bytes, the dense segment has ${this.dense.length}`);
     const elements = entry.shape.reduce((a, b) => a * b, 1);
     const f32 = (offset: number, n: number) =>
       (dense.byteOffset + offset) % 4 === 0
@@ -286,10 +287,6 @@ export class WeightPackage {
 
   embeddingBlockOf(id: number): number {
     return embeddingBlockOf(this.embeddings, id);
-  }
-
-  planEmbeddings(ids: Iterable<number>, maxGap = this.maxGap): EmbeddingReadPlan {
-    return planEmbeddingReads(this.embeddings, ids, maxGap);
   }
 
   /** Reads embedding blocks (adjacent ones in one range), each verified; block index → its rows. */
@@ -308,32 +305,12 @@ export class WeightPackage {
     return out;
   }
 
-  /** Row `id` (H·e bytes, without padding) inside the verified block that holds it. */
-  embeddingRow(blockBytes: Uint8Array, id: number): Uint8Array {
-    const e = this.embeddings;
-    const block = this.embeddingBlockOf(id);
-    const at = (id - block * e.rowsPerBlock) * e.rowBytes;
-    const width = e.cols * (this.dtype === "q8" ? 1 : 4);
-    if (at + width > blockBytes.length) throw new PackageError("bad_argument", `embeddingRow: token ${id} is not in a block of ${blockBytes.length} bytes`);
-    return blockBytes.subarray(at, at + width);
-  }
-
   // ---- fff ----
 
   private fffSegment(layer: number): FffSegment {
     const s = this.fffSegments[layer];
-    if (!s) throw new PackageError("bad_argument", `layer ${layer}: out of range, the model has ${this.fffSegments.length} layers`);
+    if (!s) throw new UfbError("bad_argument", `layer ${layer}: out of range, the model has ${this.fffSegments.length} layers`);
     return s;
-  }
-
-  /** Byte offset of node `node` of tree `tree` relative to its fff.<layer> segment. */
-  recordOffset(tree: number, node: number): number {
-    return treeOffset(this.fff, tree) + locateNode(this.fff, node).offset;
-  }
-
-  /** Which tiles hold these nodes of (layer, tree), and the coalesced byte ranges that read them. */
-  planFff(layer: number, tree: number, nodes: Iterable<number>, maxGap = this.maxGap): FffReadPlan {
-    return planFffReads(this.fff, this.fffSegment(layer).offset, layer, tree, nodes, maxGap);
   }
 
   /** Reads tiles of one tree (touching ones in one range), each verified; tile id → tile. */

@@ -4,8 +4,8 @@
  * tree" or "these token ids" into the tiles or blocks that hold them and a short list of byte ranges:
  * pieces are sorted by offset and merged when the gap between them is at most `maxGap` bytes.
  */
-import { type FffGeometry, type TileRef, locateNode, tileRef, treeOffset } from "./format.ts";
-import { PackageError } from "./errors.ts";
+import { type FffGeometry, type TileRef, locateNode, tileRef, treeOffset } from "../format/spec.ts";
+import { UfbError } from "../../errors.ts";
 
 export interface ByteRange {
   /** Absolute offset in weights.bin. */
@@ -20,7 +20,7 @@ export interface CoalescedRange<T> extends ByteRange {
 
 /** Sorts pieces by offset and merges neighbours whose gap is ≤ maxGap bytes (0: only touching pieces). */
 export function coalesce<T extends ByteRange>(pieces: Iterable<T>, maxGap = 0): CoalescedRange<T>[] {
-  if (!(maxGap >= 0)) throw new PackageError("bad_argument", `maxGap: expected ≥ 0, got ${maxGap}`);
+  if (!(maxGap >= 0)) throw new UfbError("bad_argument", `maxGap: expected ≥ 0, got ${maxGap}`);
   const sorted = [...pieces].sort((a, b) => a.offset - b.offset);
   const out: CoalescedRange<T>[] = [];
   for (const p of sorted) {
@@ -93,13 +93,13 @@ export interface EmbeddingsGeometry {
 }
 
 export function embeddingBlockOf(e: EmbeddingsGeometry, id: number): number {
-  if (!Number.isInteger(id) || id < 0 || id >= e.rows) throw new PackageError("bad_argument", `token id ${id}: out of range, the vocabulary has ${e.rows} rows`);
+  if (!Number.isInteger(id) || id < 0 || id >= e.rows) throw new UfbError("bad_argument", `token id ${id}: out of range, the vocabulary has ${e.rows} rows`);
   return Math.floor(id / e.rowsPerBlock);
 }
 
 export function embeddingBlock(e: EmbeddingsGeometry, block: number): PlannedBlock {
   const blocks = Math.ceil(e.rows / e.rowsPerBlock);
-  if (!Number.isInteger(block) || block < 0 || block >= blocks) throw new PackageError("bad_argument", `embedding block ${block}: out of range, there are ${blocks}`);
+  if (!Number.isInteger(block) || block < 0 || block >= blocks) throw new UfbError("bad_argument", `embedding block ${block}: out of range, there are ${blocks}`);
   const firstRow = block * e.rowsPerBlock;
   const rows = Math.min(e.rowsPerBlock, e.rows - firstRow);
   return { block, firstRow, rows, offset: e.offset + firstRow * e.rowBytes, length: rows * e.rowBytes };
