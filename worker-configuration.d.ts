@@ -3,7 +3,7 @@
 // Runtime types generated with workerd@1.20261102.1 2026-11-01 nodejs_compat
 interface __BaseEnv_Env {
 	WEIGHTS: R2Bucket;
-	MODEL: "ufb-sst2-4x512";
+	MODEL: "ufb-sst2-2x9";
 	CACHE_MB: "48";
 }
 declare namespace Cloudflare {

@@ -97,3 +97,41 @@ registerSuite("encoder.default-model", async (ctx: SuiteContext) => {
   const t = await timeAsync(() => engine.run({ sequences: [{ ids }], logits: kind === "classifier", hidden: kind !== "classifier" }), ctx.quick ? 20 : 200, 20);
   ctx.recordTime(`default model ${model} (${pkg.config.numLayers} layers × ${pkg.config.hiddenSize}, FFF ${pkg.config.fffTrees}×${pkg.config.fffDepth}), 20 tokens, classify`, t, "ms");
 });
+
+/**
+ * Every classifier package shipped in weights/ on the same 20-token text, interleaved round by round so that
+ * machine load hits all of them alike (the model cards' latency column).
+ */
+registerSuite("encoder.shipped-models", async (ctx: SuiteContext) => {
+  const { readdirSync } = await import("node:fs");
+  const names = readdirSync(join(ROOT, "weights")).filter((n) => existsSync(join(ROOT, "weights", n, "manifest.json"))).sort();
+  const kernel = loadKernel();
+  const text = "an absorbing, beautifully acted film whose quiet moments linger long after the credits roll and the lights come up";
+  const models = [];
+  for (const name of names) {
+    const dir = join(ROOT, "weights", name);
+    const pkg = await WeightPackage.open({
+      manifest: new Uint8Array(await readFile(join(dir, "manifest.json"))),
+      tokenizer: async () => new Uint8Array(await readFile(join(dir, "tokenizer.json"))),
+      weights: new MemorySource(new Uint8Array(await readFile(join(dir, "weights.bin")))),
+    });
+    if (pkg.config.kind !== "classifier") continue;
+    const engine = await Engine.create(pkg, kernel);
+    let ids = engine.tokenizer.encode(text).ids;
+    if (ids.length < 20) ids = [...ids, ...randomIds(20 - ids.length, pkg.config.vocabSize, 3)];
+    models.push({ name, pkg, engine, ids: ids.slice(0, 20), times: [] as number[] });
+  }
+  const rounds = ctx.quick ? 20 : 200;
+  for (let r = 0; r < rounds + 20; r++) {
+    for (const m of models) {
+      const t0 = performance.now();
+      await m.engine.run({ sequences: [{ ids: m.ids }], logits: true });
+      if (r >= 20) m.times.push(performance.now() - t0);
+    }
+  }
+  for (const m of models) {
+    const sorted = m.times.slice().sort((a, b) => a - b);
+    const c = m.pkg.config;
+    ctx.record({ name: `${m.name} (${c.numLayers} × ${c.hiddenSize}, FFF ${c.fffTrees}×${c.fffDepth}), 20 tokens, classify`, unit: "ms", median: sorted[sorted.length >> 1], min: sorted[0], max: sorted[sorted.length - 1], runs: sorted.length });
+  }
+});

@@ -15,11 +15,13 @@ export function parse(argv: string[], options: OptionSpec, positionals: string[]
   } catch (e) {
     throw new UsageError((e as Error).message.replace(/\. To specify a positional argument.*$/s, ""));
   }
-  if (parsed.positionals.length !== positionals.length) {
+  // a trailing "name?" is optional
+  const required = positionals.filter((p) => !p.endsWith("?")).length;
+  if (parsed.positionals.length < required || parsed.positionals.length > positionals.length) {
     const got = parsed.positionals.length;
     throw new UsageError(
-      got < positionals.length
-        ? `missing ${positionals.slice(got).map((p) => `<${p}>`).join(" ")}`
+      got < required
+        ? `missing ${positionals.slice(got, required).map((p) => `<${p}>`).join(" ")}`
         : `unexpected argument ${JSON.stringify(parsed.positionals[positionals.length])}`,
     );
   }

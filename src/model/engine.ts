@@ -3,7 +3,7 @@
  * and returns what the caller asked for. Used by the CLI, the benchmarks and the Worker's service.
  */
 import type { Kernel } from "../kernel/index.ts";
-import type { PackageConfig } from "../weights/format/config.ts";
+import { type PackageConfig, hasMlmDecoder } from "../weights/format/config.ts";
 import type { WeightPackage } from "../weights/read/package.ts";
 import { type Sequence, allocRunState, encode } from "./encoder.ts";
 import { UfbError } from "../errors.ts";
@@ -123,7 +123,7 @@ export class Engine {
 
   /** The `topK` (default 5) candidates for every mask token of every text. */
   async fillMask(texts: string[], options: TaskOptions & { topK?: number } = {}): Promise<{ results: FillMaskResult[]; usage: Usage }> {
-    if (this.config.kind !== "mlm") {
+    if (!hasMlmDecoder(this.config)) {
       throw new UfbError("unsupported_task", `model "${this.name}" is a classifier without a masked-language head; use /v1/classify`);
     }
     const encoded = this.tokenize(texts, options.timer);
@@ -238,7 +238,7 @@ export class Engine {
       throw new UfbError("unsupported_task", "logits: this package has no classification head (it is an MLM package; ask for MLM logits at positions)");
     }
     if (request.mlmPositions) {
-      if (c.kind !== "mlm") throw new UfbError("unsupported_task", "positions: this package has no MLM decoder (it is a classifier)");
+      if (!hasMlmDecoder(c)) throw new UfbError("unsupported_task", "positions: this package has no MLM decoder (it is a classifier)");
       request.mlmPositions.forEach(([b, p], i) => {
         if (!Number.isInteger(b) || b < 0 || b >= sequences.length || !Number.isInteger(p) || p < 0 || p >= sequences[b].ids.length) {
           throw new UfbError("invalid_input", `positions[${i}]: [${b}, ${p}] is not a [sequence, position] of the input`);

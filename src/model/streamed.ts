@@ -9,6 +9,7 @@ import type { Kernel } from "../kernel/index.ts";
 import { type BlockCache } from "../weights/read/cache.ts";
 import { type WeightPackage } from "../weights/read/package.ts";
 import { locateNode, tileNode, tileRef } from "../weights/format/spec.ts";
+import { hasMlmDecoder } from "../weights/format/config.ts";
 import { withOneRetry } from "../weights/read/sha256.ts";
 import { DenseTensors, denseWeights, embeddingScales } from "./resident.ts";
 import type { DenseMatrix, EmbeddingStore, FffStore, ModelWeights } from "./weights.ts";
@@ -131,7 +132,7 @@ class StreamedEmbeddings implements EmbeddingStore {
   private async loadDecoder(): Promise<DenseMatrix> {
     const e = this.pkg.embeddings;
     const width = e.cols * (e.dtype === "q8" ? 1 : 4);
-    if (this.pkg.config.kind !== "mlm") throw new UfbError("internal", "embeddings: the decoder is only kept for MLM packages");
+    if (!hasMlmDecoder(this.pkg.config)) throw new UfbError("internal", "embeddings: this package has no MLM decoder");
     // allocated at first use, never inside a run (Engine.run asks for it before it marks its scratch),
     // so that classifiers and MLM packages that never fill masks do not pay for the table
     this.decoderBase ||= this.kernel.alloc(e.rows * width, 64);

@@ -26,7 +26,9 @@ export const DEFAULTS = {
   cacheMiB: 48,
   maxReads: 6,
   maxGap: 4096,
-  wholeLayerBytes: 2 * 1024 * 1024,
+  // both shipped classifiers read each FFF layer in one piece (2x9: 2.03 MiB, 1x11: 4.06 MiB per layer), which
+  // keeps a cold request inside the Free plan's 50 subrequests; larger layers are read tile by tile
+  wholeLayerBytes: 4.5 * 1024 * 1024,
   prefetchTopTier: true,
   pointerTtlMs: 60_000,
   maxLoaded: 2,

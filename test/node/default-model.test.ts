@@ -1,39 +1,66 @@
 /**
- * The shipped classifier's SST-2 dev accuracy, computed by the engine (the same code as `npm run eval`),
- * matches its model card, and its predictions agree with PyTorch's f32 predictions almost everywhere.
+ * Every shipped classifier's model card states what the engine measures (the same code as `npm run eval`):
+ * SST-2 dev accuracy of the int8 package, its behaviour-set accuracy and, with an MLM decoder, fill-mask top-5;
+ * and the engine's SST-2 dev predictions agree with PyTorch's f32 predictions almost everywhere.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { evaluate, readLabelledTsv } from "../../src/cli/eval.ts";
+import { evaluate, evaluateBehaviour, evaluateFillMask, readBehaviourCases, readLabelledTsv } from "../../src/cli/eval.ts";
 import { openPackageDir } from "../../src/cli/files.ts";
 import { loadKernel } from "../../src/cli/kernel.ts";
 import { Engine } from "../../src/model/engine.ts";
+import { hasMlmDecoder } from "../../src/weights/format/config.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const MODEL = /^\s*MODEL\s*=\s*"([^"]+)"/m.exec(readFileSync(join(ROOT, "wrangler.toml"), "utf8"))![1];
-const DEV = join(ROOT, "../shared/data/glue/SST-2/dev.tsv");
+const DEV = join(ROOT, "test/data/sst2-dev.tsv");
+const SHIPPED = readdirSync(join(ROOT, "weights")).filter((n) => existsSync(join(ROOT, "weights", n, "MODEL_CARD.md")));
 
-describe(`shipped model ${MODEL} on SST-2 dev`, () => {
-  it("has the accuracy its model card states", async () => {
-    if (!existsSync(DEV)) throw new Error(`${DEV}: SST-2 dev is read from the shared data folder beside the checkout`);
-    const card = readFileSync(join(ROOT, "weights", MODEL, "MODEL_CARD.md"), "utf8");
-    const row = /engine, int8 package \(this folder\) \| \*\*([\d.]+) %\*\* \((\d+)\/(\d+)/.exec(card);
-    expect(row, "MODEL_CARD.md: the engine int8 accuracy row").not.toBeNull();
-    const { pkg, close } = await openPackageDir(join(ROOT, "weights", MODEL));
-    try {
-      const engine = await Engine.create(pkg, await loadKernel());
-      const result = await evaluate(engine, await readLabelledTsv(DEV));
-      expect(result.examples).toBe(Number(row![3]));
-      expect(result.correct).toBe(Number(row![2]));
-      expect((100 * result.accuracy).toFixed(2)).toBe(row![1]);
-      // against the PyTorch f32 model's own predictions on the same sentences
-      const reference = JSON.parse(readFileSync(join(ROOT, "train/results/sst2-dev-predictions.json"), "utf8")) as { accuracy: number; examples: { i: number; pred: number }[] };
-      const equal = reference.examples.filter((e) => result.predictions[e.i] === e.pred).length;
-      expect(equal / reference.examples.length).toBeGreaterThanOrEqual(0.99);
-      expect(Math.abs(100 * result.accuracy - 100 * reference.accuracy)).toBeLessThanOrEqual(0.5);
-    } finally {
-      await close();
-    }
-  }, 120_000);
+const percent = (x: number) => (100 * x).toFixed(1);
+
+describe("shipped models", () => {
+  it("include the default model of wrangler.toml", () => {
+    expect(SHIPPED).toContain(MODEL);
+  });
+
+  for (const name of SHIPPED) {
+    it(`${name}: the engine measures what MODEL_CARD.md states`, async () => {
+      const card = readFileSync(join(ROOT, "weights", name, "MODEL_CARD.md"), "utf8");
+      const dev = /SST-2 dev, engine int8 package \(this folder\) \| \*\*([\d.]+) %\*\* \((\d+)\/(\d+)\)/.exec(card);
+      const behaviour = /behaviour set, engine int8 \((\d+) cases\) \| \*\*([\d.]+) %\*\* \((\d+)\/(\d+)\)/.exec(card);
+      expect(dev, "MODEL_CARD.md: the SST-2 dev engine int8 row").not.toBeNull();
+      expect(behaviour, "MODEL_CARD.md: the behaviour set row").not.toBeNull();
+      const { pkg, close } = await openPackageDir(join(ROOT, "weights", name));
+      try {
+        const engine = await Engine.create(pkg, await loadKernel());
+        const result = await evaluate(engine, await readLabelledTsv(DEV));
+        expect(result.examples).toBe(Number(dev![3]));
+        expect(result.correct).toBe(Number(dev![2]));
+        expect((100 * result.accuracy).toFixed(2)).toBe(dev![1]);
+        // against the PyTorch f32 model's own predictions on the same sentences
+        const reference = JSON.parse(readFileSync(join(ROOT, "train/results/gen2", `${name}-sst2-dev-predictions.json`), "utf8")) as { accuracy: number; examples: { i: number; pred: number }[] };
+        const equal = reference.examples.filter((e) => result.predictions[e.i] === e.pred).length;
+        expect(equal / reference.examples.length).toBeGreaterThanOrEqual(0.99);
+        expect(Math.abs(100 * result.accuracy - 100 * reference.accuracy)).toBeLessThanOrEqual(0.5);
+
+        const { table } = await evaluateBehaviour(engine, await readBehaviourCases(join(ROOT, "train/behaviour/cases.jsonl")));
+        expect([table.all.n, table.all.correct, percent(table.all.accuracy)]).toEqual([Number(behaviour![1]), Number(behaviour![3]), behaviour![2]]);
+        for (const [phenomenon, row] of Object.entries(table)) {
+          if (phenomenon === "all") continue;
+          expect(card, `per-phenomenon row of ${phenomenon}`).toContain(`| ${phenomenon} | ${row.correct}/${row.n} | **${percent(row.accuracy)} %** |`);
+        }
+
+        if (hasMlmDecoder(pkg.config)) {
+          const fill = /top-1 ([\d.]+) %, \*\*top-5 ([\d.]+) %\*\* \| `npm run eval/.exec(card);
+          expect(fill, "MODEL_CARD.md: the engine fill-mask row").not.toBeNull();
+          const sentences = readFileSync(join(ROOT, "test/data/fill-mask-reviews.txt"), "utf8").split("\n").filter((l) => l.trim() !== "");
+          const got = await evaluateFillMask(engine, sentences);
+          expect([percent(got.top1), percent(got.top5)]).toEqual([fill![1], fill![2]]);
+        }
+      } finally {
+        await close();
+      }
+    }, 300_000);
+  }
 });

@@ -44,6 +44,17 @@ describe(`the shipped default model`, () => {
     expect(body.results.map((r) => r.label)).toEqual([...POSITIVE.map(() => "positive"), ...NEGATIVE.map(() => "negative")]);
   });
 
+  it("fills masks with its tied MLM decoder (the shipped package has no separate MLM head)", async () => {
+    const res = await exports.default.fetch(
+      new Request("http://worker/v1/fill-mask", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ texts: ["this is one of the best movies i have ever <mask> .", "the acting was great but the <mask> was terrible ."] }) }),
+    );
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { results: { masks: { candidates: { token: string }[] }[] }[] };
+    const top = body.results.map((r) => r.masks[0].candidates.map((c) => c.token));
+    expect(top[0]).toContain("seen");
+    expect(top[1].some((t) => ["plot", "story", "script", "ending", "writing", "dialogue"].includes(t))).toBe(true);
+  });
+
   it("serves a cold request within 50 R2 operations with the Worker's default settings", async () => {
     // the Worker's settings (R2 only: no Cache API), over a bucket wrapper that counts every call
     const { bucket: _, ...defaults } = serviceOptions({ WEIGHTS: env.WEIGHTS, MODEL: env.MODEL, CACHE_API: "off" });

@@ -62,6 +62,8 @@ const ConfigJsonSchema = z.looseObject({
   arch: z.record(z.string(), z.unknown()),
   architectures: z.array(z.string()).optional(),
   id2label: z.record(z.string(), z.string()).optional(),
+  /** Ours (train/assemble2.py): a classifier trained to keep its MLM head, the word embedding. */
+  tied_mlm_decoder: z.boolean().optional(),
 });
 
 /** Values the engine implements; a config that says otherwise describes a different model. */
@@ -108,6 +110,7 @@ export async function loadCheckpoint(files: CheckpointFiles, options: Checkpoint
   let archJson: unknown;
   let id2label: Record<string, string> | undefined;
   let architectures: string[] | undefined;
+  let tiedMlmDecoder = false;
   if (files.config) {
     configFile = "config.json";
     const parsed = ConfigJsonSchema.safeParse(parseJson(files.config, configFile));
@@ -115,6 +118,7 @@ export async function loadCheckpoint(files: CheckpointFiles, options: Checkpoint
     archJson = parsed.data.arch;
     id2label = parsed.data.id2label;
     architectures = parsed.data.architectures;
+    tiedMlmDecoder = parsed.data.tied_mlm_decoder === true;
   } else if (files.modelConfig) {
     configFile = "model_config.json";
     archJson = parseJson(files.modelConfig, configFile);
@@ -271,6 +275,7 @@ export async function loadCheckpoint(files: CheckpointFiles, options: Checkpoint
     classifierDim,
     numLabels,
     labels,
+    ...(kind === "classifier" && tiedMlmDecoder ? { mlmDecoder: "tied" as const } : {}),
   };
   return {
     name: options.name ?? "checkpoint",

@@ -26,8 +26,16 @@ export const PackageConfigSchema = z.strictObject({
   /** Classifiers: rows of head.weight. */
   numLabels: pos.nullable(),
   labels: z.array(z.string()).nullable(),
+  /**
+   * Classifiers that also fill masks: the MLM decoder is the word embedding (tied, no bias), so it costs no
+   * bytes. Absent in packages written before it existed.
+   */
+  mlmDecoder: z.literal("tied").optional(),
 });
 export type PackageConfig = z.infer<typeof PackageConfigSchema>;
+
+/** Whether the package can fill masks: every MLM package, and classifiers that kept their tied decoder. */
+export const hasMlmDecoder = (c: Pick<PackageConfig, "kind" | "mlmDecoder">): boolean => c.kind === "mlm" || c.mlmDecoder === "tied";
 
 /** Levels of a tree = nodes a token visits per tree (D + 1). */
 export const fffLevels = (c: Pick<PackageConfig, "fffDepth">): number => c.fffDepth + 1;
