@@ -35,7 +35,7 @@ function decodeUtf8(bytes: Uint8Array): string {
     for (let lo = 0, hi = bytes.length; lo <= hi; ) {
       const mid = (lo + hi) >> 1;
       try {
-        new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(0, mid));
+        new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes.subarray(0, mid));
         at = mid;
         lo = mid + 1;
       } catch {

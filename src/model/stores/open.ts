@@ -110,6 +110,7 @@ function runMeter(pkg: WeightPackage, cache: BlockCache, source: ObservedSource,
     begin(timer) {
       start = { ...pkg.stats, hits: cache.stats.hits, l2: pkg.pieceStats.hits };
       source.observer = timer && { start: () => timer.start("fetch"), end: () => timer.end("fetch") };
+      cache.beginRun();
       pieces?.beginRun();
     },
     async end() {
@@ -125,6 +126,7 @@ function runMeter(pkg: WeightPackage, cache: BlockCache, source: ObservedSource,
       // a run settles every fill it starts; one still in flight now (a bug, or a cancelled request) would
       // never settle, so fail it for any joiner and let the next run load the piece again
       cache.abandonInFlight();
+      cache.beginRun();
       // the puts of this run finish inside it (no waitUntil here); each is bounded by the Cache API timeout
       await pieces?.drain();
       return reads;

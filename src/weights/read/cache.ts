@@ -64,6 +64,7 @@ export class BlockCache {
   private readonly free: { address: number; bytes: number }[];
   private readonly inFlight = new Map<string, Fill>();
   private readonly joinTimeoutMs: number;
+  private joinClock: Promise<"expired"> | undefined;
   private newest: Entry | null = null;
   private oldest: Entry | null = null;
   private counters = { hits: 0, misses: 0, evictions: 0, usedBytes: 0 };
@@ -133,18 +134,19 @@ export class BlockCache {
 
   private async join(key: string, fill: Fill): Promise<Entry> {
     if (!(this.joinTimeoutMs > 0 && this.joinTimeoutMs < Infinity)) return fill.entry;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        if (this.inFlight.get(key) === fill) this.inFlight.delete(key);
-        reject(new UfbError("io", `cache: the load of ${key} joined from another caller did not settle within ${this.joinTimeoutMs} ms`));
-      }, this.joinTimeoutMs);
-    });
-    try {
-      return await Promise.race([fill.entry, expired]);
-    } finally {
-      if (timer !== undefined) clearTimeout(timer);
-    }
+    // one timer for all the joins of a run (a whole-layer load joins thousands of fills at once, and an
+    // isolate may hold at most 10,000 timers); beginRun() starts a new clock, so the timer always belongs
+    // to the request that waits on it
+    this.joinClock ??= new Promise<"expired">((resolve) => setTimeout(() => resolve("expired"), this.joinTimeoutMs));
+    const outcome = await Promise.race([fill.entry, this.joinClock]);
+    if (outcome !== "expired") return outcome;
+    if (this.inFlight.get(key) === fill) this.inFlight.delete(key);
+    throw new UfbError("io", `cache: the load of ${key} joined from another caller did not settle within ${this.joinTimeoutMs} ms`);
+  }
+
+  /** A new run (request) begins: joins from now on wait on a deadline of their own request. */
+  beginRun(): void {
+    this.joinClock = undefined;
   }
 
   /** Loads in flight right now (0 between runs: a run settles every load it starts). */
