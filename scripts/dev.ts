@@ -71,7 +71,8 @@ async function main(): Promise<number> {
     say(`default model ${name} (wrangler.toml MODEL) from ${relative(REPO, dir)}/: ${fmtBytes(pkg.totalBytes)}, version ${version}${pinned ? " (pinned in MODEL)" : " (sha256 of manifest.json)"}`);
     const t0 = performance.now();
     const r = await seedLocalBucket(pkg, { name, version, makeCurrent: true, log: say });
-    if (r.alreadyThere && r.written.length === 0) say(`local bucket ${cfg.bucket} already holds ${name}@${version} (current)`);
+    for (const x of r.repaired) say(`repaired ${x.key} (${x.problem})`);
+    if (r.alreadyThere && r.written.length === 0) say(`local bucket ${cfg.bucket} already holds ${name}@${version} (current); every object verified (size and sha256)`);
     else say(`local bucket ${cfg.bucket}: wrote ${r.written.length} object(s) in ${((performance.now() - t0) / 1000).toFixed(1)} s (.wrangler/state/v3/r2)`);
   } else {
     say("--no-seed: serving whatever the local bucket holds");

@@ -17,6 +17,7 @@ import { normalizeThrown, onError, onMethodNotAllowed, onNotFound, validationHoo
 import { LIMITS } from "./http/limits.ts";
 import { ProblemError } from "./http/problem.ts";
 import { apiToken } from "./middleware/api-token/index.ts";
+import { incompleteBody } from "./middleware/json-body/index.ts";
 import { registerClassify } from "./routes/classify.ts";
 import { BEARER_SCHEME } from "./routes/common.ts";
 import { registerEmbed } from "./routes/embed.ts";
@@ -57,15 +58,26 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.use(normalizeThrown);
   app.use(methodNotAllowed<AppEnv>({ app, onMethodNotAllowed }));
   app.use("/v1/*", apiToken());
-  app.use(
-    "/v1/*",
-    bodyLimit({
-      maxSize: LIMITS.maxBodyBytes,
-      onError: () => {
-        throw new ProblemError("payload_too_large", `The request body is larger than ${LIMITS.maxBodyBytes} bytes (${LIMITS.maxBodyBytes / 1024} KiB).`);
-      },
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: LIMITS.maxBodyBytes,
+    onError: () => {
+      throw new ProblemError("payload_too_large", `The request body is larger than ${LIMITS.maxBodyBytes} bytes (${LIMITS.maxBodyBytes / 1024} KiB).`);
+    },
+  });
+  app.use("/v1/*", async (c, next) => {
+    // bodyLimit reads a body without Content-Length itself: a stream that fails there is the client's
+    // (it closed the connection mid-body), 400 incomplete_body, not a 500
+    let reached = false;
+    try {
+      await limitBody(c, async () => {
+        reached = true;
+        await next();
+      });
+    } catch (err) {
+      if (reached || err instanceof ProblemError) throw err;
+      throw incompleteBody(err);
+    }
+  });
 
   registerHealth(app);
   registerModels(app, deps);

@@ -51,6 +51,18 @@ export class IntegrityError extends UfbError {
   }
 }
 
+/**
+ * A stored object changed or vanished under a loaded model (its etag no longer matches, or it is gone): the
+ * model's view of the bucket is stale. Shown as `weights_unavailable`; the Worker's registry drops the
+ * model, so the next request loads what the bucket holds now.
+ */
+export class StaleObjectError extends UfbError {
+  constructor(message: string) {
+    super("io", message);
+    this.name = "StaleObjectError";
+  }
+}
+
 /** Every slot of a block cache is pinned (or the piece is larger than the cache). */
 export class CacheFullError extends UfbError {
   constructor(message: string) {

@@ -1,9 +1,11 @@
 /**
  * The LOCAL R2 bucket that `wrangler dev` serves (miniflare persistence under .wrangler/state/v3), written
  * through wrangler's getPlatformProxy(): the same bindings and the same storage as `wrangler dev`, without
- * starting the Worker. Seeding is idempotent: a version whose manifest.json is in the bucket is complete
- * (manifest written after the weights and tokenizer) and, being a content version, cannot be stale.
+ * starting the Worker. Seeding verifies, it does not trust: every object of the version is read back and
+ * compared with the package folder (size and sha256), and only what is missing or differs is written again
+ * (weights and tokenizer before the manifest), so a damaged local bucket is repaired, and said so.
  */
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { getPlatformProxy } from "wrangler";
@@ -13,9 +15,11 @@ import { type PackageDir, currentKey, fmtBytes, objectKey } from "./package.ts";
 export interface SeedResult {
   name: string;
   version: string;
-  /** Objects written (0 when the version was already there and current). */
+  /** Objects written (0 when the version was already there, intact, and current). */
   written: string[];
   alreadyThere: boolean;
+  /** Objects that were in the bucket but differed from the folder (size or sha256), with what was wrong. */
+  repaired: { key: string; problem: string }[];
 }
 
 export interface SeedOptions {
@@ -42,22 +46,25 @@ export async function seedLocalBucket(pkg: PackageDir, options: SeedOptions): Pr
   try {
     const bucket = proxy.env.WEIGHTS;
     const written: string[] = [];
-    const manifestKey = objectKey(name, version, "manifest.json");
-    const head = await bucket.head(manifestKey);
-    const manifest = pkg.files.find((f) => f.file === "manifest.json")!;
-    const complete = head !== null && head.size === manifest.bytes && head.customMetadata?.sha256 === pkg.manifestSha256;
-    if (!complete) {
-      for (const f of pkg.files) {
-        const key = objectKey(name, version, f.file);
-        log(`  put ${key} (${fmtBytes(f.bytes)})`);
-        const body = readFileSync(f.path);
-        await bucket.put(key, body, {
-          httpMetadata: { contentType: f.contentType },
-          customMetadata: f.file === "manifest.json" ? { sha256: pkg.manifestSha256 } : {},
-        });
-        written.push(key);
-      }
+    const repaired: SeedResult["repaired"] = [];
+    // manifest.json last: a version whose manifest is there is complete for the Worker
+    const ordered = [...pkg.files.filter((f) => f.file !== "manifest.json"), ...pkg.files.filter((f) => f.file === "manifest.json")];
+    for (const f of ordered) {
+      const key = objectKey(name, version, f.file);
+      const body = readFileSync(f.path);
+      const problem = await differs(bucket, key, body);
+      if (problem === null) continue;
+      if (problem !== "missing") {
+        repaired.push({ key, problem });
+        log(`  repair ${key}: ${problem}`);
+      } else log(`  put ${key} (${fmtBytes(f.bytes)})`);
+      await bucket.put(key, body, {
+        httpMetadata: { contentType: f.contentType },
+        customMetadata: f.file === "manifest.json" ? { sha256: pkg.manifestSha256 } : {},
+      });
+      written.push(key);
     }
+    const complete = written.length === 0;
     if (options.makeCurrent ?? true) {
       const cur = await bucket.get(currentKey(name));
       const now = cur ? (await cur.text()).trim() : undefined;
@@ -67,15 +74,26 @@ export async function seedLocalBucket(pkg: PackageDir, options: SeedOptions): Pr
         written.push(currentKey(name));
       }
     }
-    return { name, version, written, alreadyThere: complete };
+    return { name, version, written, alreadyThere: complete, repaired };
   } finally {
     await proxy.dispose();
   }
 }
 
+/** null when the bucket holds exactly `want` at `key`; else what is wrong ("missing", a size or sha256 mismatch). */
+async function differs(bucket: R2BucketLike, key: string, want: Uint8Array): Promise<string | null> {
+  const obj = await bucket.get(key);
+  if (!obj) return "missing";
+  const got = new Uint8Array(await obj.arrayBuffer());
+  if (got.length !== want.length) return `${got.length} bytes in the bucket, ${want.length} in the folder`;
+  const a = createHash("sha256").update(got).digest("hex");
+  const b = createHash("sha256").update(want).digest("hex");
+  return a === b ? null : `sha256 ${a.slice(0, 12)}… in the bucket, ${b.slice(0, 12)}… in the folder`;
+}
+
 /** The parts of the R2 binding used here (kept structural: the scripts are type-checked as Node code). */
 interface R2BucketLike {
   head(key: string): Promise<{ size: number; customMetadata?: Record<string, string> } | null>;
-  get(key: string): Promise<{ text(): Promise<string> } | null>;
+  get(key: string): Promise<{ text(): Promise<string>; arrayBuffer(): Promise<ArrayBuffer> } | null>;
   put(key: string, value: Uint8Array | string, options?: { httpMetadata?: { contentType?: string }; customMetadata?: Record<string, string> }): Promise<unknown>;
 }

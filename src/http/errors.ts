@@ -18,7 +18,7 @@ function isUfbError(err: unknown): err is UfbError {
   if (err instanceof UfbError) return true;
   if (!(err instanceof Error) || typeof (err as UfbError).code !== "string") return false;
   const code = (err as UfbError).code;
-  return ["UfbError", "IntegrityError", "CacheFullError", "KernelError", "UsageError"].includes(err.name) && (code in SHOWN_AS || code in PROBLEMS);
+  return ["UfbError", "IntegrityError", "StaleObjectError", "CacheFullError", "KernelError", "UsageError"].includes(err.name) && (code in SHOWN_AS || code in PROBLEMS);
 }
 
 /** Turns any thrown value into the problem the client sees (status and message from the table in problem.ts). */

@@ -19,6 +19,7 @@ export const PROBLEMS = {
   malformed_json: { status: 400, title: "Malformed JSON" },
   invalid_request: { status: 400, title: "Invalid request" },
   invalid_authorization: { status: 400, title: "Malformed Authorization header" },
+  incomplete_body: { status: 400, title: "Incomplete request body" },
   unauthorized: { status: 401, title: "Unauthorized" },
   not_found: { status: 404, title: "Not found" },
   model_not_found: { status: 404, title: "Model not found" },

@@ -11,6 +11,7 @@ import type { Kernel } from "../kernel/index.ts";
 import { type ModelConfig, fffLevels, fffNodesPerTree } from "./config.ts";
 import { linear } from "./linear.ts";
 import type { ModelWeights } from "./weights.ts";
+import { settleAll } from "../weights/read/package.ts";
 
 export interface Sequence {
   ids: ArrayLike<number>;
@@ -207,11 +208,12 @@ async function fff(kernel: Kernel, config: ModelConfig, weights: ModelWeights, l
     });
     if (pending.length === 0) break;
     if (round > levels) throw new UfbError("internal", `fff: layer ${layer}: the node store did not make requested records resident`);
-    await Promise.all(waiting.map((w) => store.ensure(layer, w.tree, w.nodes)));
+    // settleAll: one tree's failed read must not leave another tree's reads running after the run ends
+    await settleAll(waiting.map((w) => store.ensure(layer, w.tree, w.nodes)));
   }
   // pin every record on the paths (some were found resident and not pinned) before reading wOut
   // (the path view is read synchronously at the start of ensure, before any allocation could move it)
-  await Promise.all(trees.map((tr) => store.ensure(layer, tr.tree, kernel.i32(tr.paths, t * levels))));
+  await settleAll(trees.map((tr) => store.ensure(layer, tr.tree, kernel.i32(tr.paths, t * levels))));
   for (const tr of trees) {
     kernel.fffAccumulate({ y: state.projected, tokens: t, hidden: h, levels, table: tr.table, dtype: store.dtype, paths: tr.paths, logits: tr.logits });
   }

@@ -71,11 +71,25 @@ export class Engine {
   private readonly meter: RunMeter | undefined;
   /**
    * The one run queue: runs share the kernel's arena and the weight stores' pins, and a run's reads are
-   * told apart from another's only when they take turns.
+   * told apart from another's only when they take turns. The running run holds `holder`, a promise it
+   * created and resolves itself when it ends; waiters only await it (and check again). In workerd a promise
+   * resolved by a request other than the one that created it, or chained by a request that has since
+   * answered, may never settle, so no link of the queue is created by one request and settled by another.
    */
-  private turn: Promise<unknown> = Promise.resolve();
+  private holder: { done: Promise<void>; release: () => void } | undefined;
+  /** Longest wait for the turn (Infinity: no limit). */
+  private readonly turnTimeoutMs: number;
+  /** When the run holding the turn started (undefined: none runs). */
+  private runningSince: number | undefined;
+  /**
+   * Set when a run held the turn past `turnTimeoutMs`: its request most likely ended (a cancelled request's
+   * code never resumes), so the turn and the pins it holds will never be released. The owner of the
+   * engine (the Worker's registry) then replaces it.
+   */
+  broken = false;
 
-  private constructor(pkg: WeightPackage, kernel: Kernel, weights: ModelWeights, tokenizer: TextTokenizer, name: string, meter: RunMeter | undefined) {
+  private constructor(pkg: WeightPackage, kernel: Kernel, weights: ModelWeights, tokenizer: TextTokenizer, name: string, meter: RunMeter | undefined, turnTimeoutMs = Infinity) {
+    this.turnTimeoutMs = turnTimeoutMs;
     this.pkg = pkg;
     this.config = pkg.config;
     this.kernel = kernel;
@@ -90,13 +104,13 @@ export class Engine {
    * @param meter counts what each run reads (streamed weights); without it usage reports no reads.
    * @param name the model's name in messages (default: the manifest's).
    */
-  static async create(pkg: WeightPackage, kernel: Kernel, options: { weights?: ModelWeights; meter?: RunMeter; name?: string } = {}): Promise<Engine> {
+  static async create(pkg: WeightPackage, kernel: Kernel, options: { weights?: ModelWeights; meter?: RunMeter; name?: string; turnTimeoutMs?: number } = {}): Promise<Engine> {
     const tokenizer = TextTokenizer.fromJsonText(new TextDecoder().decode(await pkg.readTokenizer()), pkg.config.maxSeqLength);
     if (tokenizer.vocabSize > pkg.config.vocabSize) {
       throw new UfbError("bad_package", `tokenizer.json has ${tokenizer.vocabSize} tokens, the model's vocabulary has ${pkg.config.vocabSize}`);
     }
     const weights = options.weights ?? (await loadResidentWeights(pkg, kernel));
-    return new Engine(pkg, kernel, weights, tokenizer, options.name ?? pkg.manifest.name, options.meter);
+    return new Engine(pkg, kernel, weights, tokenizer, options.name ?? pkg.manifest.name, options.meter, options.turnTimeoutMs);
   }
 
   async run(request: RunRequest): Promise<RunResult> {
@@ -143,16 +157,22 @@ export class Engine {
 
   /** Runs `request` in its turn, with what it read and the neurons it used. */
   private metered(request: RunRequest, timer?: PhaseTimer): Promise<{ result: RunResult; usage: Usage }> {
-    const mine = this.turn.then(async () => {
-      this.meter?.begin(timer);
-      timer?.start("compute");
+    return this.takeTurn().then(async () => {
+      this.runningSince = Date.now();
       let reads: RunReads = { r2Reads: 0, bytesFetched: 0, cacheHits: 0 };
       let result: RunResult;
       try {
+        this.meter?.begin(timer);
+        timer?.start("compute");
         result = await this.runNow(request);
       } finally {
         timer?.end("compute");
-        if (this.meter) reads = await this.meter.end();
+        try {
+          if (this.meter) reads = await this.meter.end();
+        } finally {
+          this.runningSince = undefined;
+          this.passTurn();
+        }
       }
       const c = this.config;
       const tokens = request.sequences.reduce((n, s) => n + s.ids.length, 0);
@@ -164,8 +184,40 @@ export class Engine {
       };
       return { result, usage };
     });
-    this.turn = mine.catch(() => {});
-    return mine;
+  }
+
+  /**
+   * Resolves when this run may start: at once when none runs, else when the running one ends, waiting at
+   * most `turnTimeoutMs` in all (on this request's own timer). A wait that expires fails with
+   * UfbError("io"); when the run holding the turn has itself been running that long, the engine is marked
+   * broken.
+   */
+  private async takeTurn(): Promise<void> {
+    const ms = this.turnTimeoutMs;
+    const deadline = ms > 0 && ms < Infinity ? Date.now() + ms : Infinity;
+    while (this.holder) {
+      const remaining = deadline - Date.now();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const expired = new Promise<"expired">((resolve) => {
+        if (remaining < Infinity) timer = setTimeout(() => resolve("expired"), Math.max(0, remaining));
+      });
+      const outcome = await Promise.race([this.holder.done.then(() => "ended" as const), expired]);
+      if (timer !== undefined) clearTimeout(timer);
+      if (outcome === "expired") {
+        if (this.runningSince !== undefined && Date.now() - this.runningSince >= ms) this.broken = true;
+        throw new UfbError("io", `${this.name}: waited ${ms} ms for the previous run to finish${this.broken ? " (it is stuck: the engine will be replaced)" : ""}`);
+      }
+    }
+    let release!: () => void;
+    const done = new Promise<void>((resolve) => (release = resolve));
+    this.holder = { done, release };
+  }
+
+  /** Ends this run's turn (called by the run that holds it, in its own request). */
+  private passTurn(): void {
+    const h = this.holder;
+    this.holder = undefined;
+    h?.release();
   }
 
   private async runNow(request: RunRequest): Promise<RunResult> {

@@ -7,7 +7,7 @@
 import { UfbError } from "../errors.ts";
 import type { Kernel } from "../kernel/index.ts";
 import { type BlockCache } from "../weights/read/cache.ts";
-import { type WeightPackage } from "../weights/read/package.ts";
+import { type WeightPackage, settleAll } from "../weights/read/package.ts";
 import { locateNode, tileNode, tileRef } from "../weights/format/spec.ts";
 import { hasMlmDecoder } from "../weights/format/config.ts";
 import { withOneRetry } from "../weights/read/sha256.ts";
@@ -34,12 +34,15 @@ function once<T>(read: () => Promise<T>): () => Promise<T> {
 
 export async function loadStreamedWeights(pkg: WeightPackage, kernel: Kernel, cache: BlockCache, options: StreamOptions): Promise<ModelWeights> {
   const fff = new StreamedFff(pkg, kernel, cache, options);
-  const [denseBytes] = await Promise.all([withOneRetry(() => pkg.readDense()), options.prefetchTopTier ? fff.prefetchTopTier() : undefined]);
-  const dense = new DenseTensors(pkg, kernel, denseBytes);
-  const scales = embeddingScales(pkg, kernel, dense);
+  // every read started here settles before this returns, even when one fails (settleAll)
+  const dense = withOneRetry(() => pkg.readDense());
+  await settleAll<unknown>([dense, options.prefetchTopTier ? fff.prefetchTopTier() : Promise.resolve()]);
+  const denseBytes = await dense;
+  const tensors = new DenseTensors(pkg, kernel, denseBytes);
+  const scales = embeddingScales(pkg, kernel, tensors);
   return {
-    ...denseWeights(pkg, kernel, dense),
-    embeddings: new StreamedEmbeddings(pkg, kernel, cache, dense, scales, options.keyPrefix),
+    ...denseWeights(pkg, kernel, tensors),
+    embeddings: new StreamedEmbeddings(pkg, kernel, cache, tensors, scales, options.keyPrefix),
     fff,
   };
 }
@@ -87,7 +90,7 @@ class StreamedEmbeddings implements EmbeddingStore {
       // blocks another caller is already loading are joined (cache.get shares its load), not read again
       const toRead = missing.filter((b) => !this.cache.loading(this.key(b)));
       const batch = once(() => withOneRetry(() => this.pkg.readEmbeddingBlocks(toRead)));
-      await Promise.all(missing.map((b) => this.cache.get(this.key(b), async () => (await batch()).get(b) ?? (await this.readBlock(b)))));
+      await settleAll(missing.map((b) => this.cache.get(this.key(b), async () => (await batch()).get(b) ?? (await this.readBlock(b)))));
     }
     for (const b of blocks) {
       const key = this.key(b);
@@ -198,10 +201,10 @@ class StreamedFff implements FffStore {
   /** Makes the root tile of every tree resident (the whole layer for small layers), unpinned. */
   async prefetchTopTier(): Promise<void> {
     const layers = Array.from({ length: this.tables.length }, (_, l) => l);
-    await Promise.all(
+    await settleAll(
       layers.map(async (l) => {
         try {
-          await Promise.all(this.tables[l].map((_, tree) => this.ensure(l, tree, [0])));
+          await settleAll(this.tables[l].map((_, tree) => this.ensure(l, tree, [0])));
         } finally {
           this.release(l);
         }
@@ -260,14 +263,14 @@ class StreamedFff implements FffStore {
           loads.push(this.store(layer, t, id, async () => (await bytes()).subarray(offset, offset + ref.bytes)));
         }
       }
-      await Promise.all(loads);
+      await settleAll(loads);
       return;
     }
     // tiles another caller is already loading are joined (cache.get shares its load), not read again
     const toRead = tiles.filter((id) => !this.cache.loading(this.key(layer, tree, id)));
     const batch = once(() => withOneRetry(() => this.pkg.readFffTiles(layer, tree, toRead)));
     const one = (id: number) => withOneRetry(() => this.pkg.readFffTiles(layer, tree, [id]));
-    await Promise.all(tiles.map((id) => this.store(layer, tree, id, async () => ((await batch()).get(id) ?? (await one(id)).get(id)!).bytes)));
+    await settleAll(tiles.map((id) => this.store(layer, tree, id, async () => ((await batch()).get(id) ?? (await one(id)).get(id)!).bytes)));
   }
 
   private async store(layer: number, tree: number, id: number, bytes: () => Promise<Uint8Array>): Promise<void> {

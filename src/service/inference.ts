@@ -3,7 +3,7 @@
  * engine (which tokenizes, streams the weights it needs and counts what it read), answer with the
  * model's info.
  */
-import type { ModelRegistry } from "./registry.ts";
+import type { LoadedModel, ModelRegistry } from "./registry.ts";
 import type { ClassifyResult, EmbedResult, FillMaskResult, InferenceService, ModelInfo, ServiceOptions, Usage } from "./types.ts";
 
 export class WorkerInferenceService implements InferenceService {
@@ -17,18 +17,26 @@ export class WorkerInferenceService implements InferenceService {
     return this.registry.list();
   }
 
-  async classify(texts: string[], options: ServiceOptions & { topK?: number; explain?: boolean }): Promise<{ model: ModelInfo; results: ClassifyResult[]; usage: Usage }> {
-    const model = await this.registry.model(options.model);
-    return { model: model.info, ...(await model.engine.classify(texts, options)) };
+  classify(texts: string[], options: ServiceOptions & { topK?: number; explain?: boolean }): Promise<{ model: ModelInfo; results: ClassifyResult[]; usage: Usage }> {
+    return this.onModel(options.model, (m) => m.engine.classify(texts, options));
   }
 
-  async embed(texts: string[], options: ServiceOptions): Promise<{ model: ModelInfo; results: EmbedResult[]; usage: Usage }> {
-    const model = await this.registry.model(options.model);
-    return { model: model.info, ...(await model.engine.embed(texts, options)) };
+  embed(texts: string[], options: ServiceOptions): Promise<{ model: ModelInfo; results: EmbedResult[]; usage: Usage }> {
+    return this.onModel(options.model, (m) => m.engine.embed(texts, options));
   }
 
-  async fillMask(texts: string[], options: ServiceOptions & { topK?: number }): Promise<{ model: ModelInfo; results: FillMaskResult[]; usage: Usage }> {
-    const model = await this.registry.model(options.model);
-    return { model: model.info, ...(await model.engine.fillMask(texts, options)) };
+  fillMask(texts: string[], options: ServiceOptions & { topK?: number }): Promise<{ model: ModelInfo; results: FillMaskResult[]; usage: Usage }> {
+    return this.onModel(options.model, (m) => m.engine.fillMask(texts, options));
+  }
+
+  /** Runs a task on the named model; a failure that shows the model stale or stuck drops it (registry.failed). */
+  private async onModel<R extends object>(name: string | undefined, task: (m: LoadedModel) => Promise<R>): Promise<{ model: ModelInfo } & R> {
+    const model = await this.registry.model(name);
+    try {
+      return { model: model.info, ...(await task(model)) };
+    } catch (e) {
+      this.registry.failed(model, e);
+      throw e;
+    }
   }
 }

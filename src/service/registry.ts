@@ -12,14 +12,15 @@
  * within `readTimeoutMs`) is `weights_unavailable`; bytes that fail their sha256 twice (one re-read) are
  * `weights_corrupt`. A failed load leaves nothing behind, so the next request starts over.
  */
-import { UfbError } from "../errors.ts";
+import { IntegrityError, StaleObjectError, UfbError } from "../errors.ts";
 import { createKernel } from "../kernel/index.ts";
 import type { CacheApiOptions } from "../model/stores/cache-api.ts";
 import { type StreamedModel, openStreamed } from "../model/stores/open.ts";
 import { fffLevels, fffNodesPerTree } from "../weights/format/config.ts";
 import { MODELS_PREFIX, NAME, currentKey, nameOfPrefix, objectKey } from "../weights/format/bucket.ts";
 import { type Manifest, parseManifest } from "../weights/format/manifest.ts";
-import { storageCall } from "../weights/read/limiter.ts";
+import { storageCall, withTimeout } from "../weights/read/limiter.ts";
+import { sha256Hex, withOneRetry } from "../weights/read/sha256.ts";
 import { type R2BucketLike, R2Source } from "../weights/read/sources.ts";
 import type { ModelInfo } from "./types.ts";
 
@@ -72,9 +73,19 @@ export interface LoadedModel extends StreamedModel {
 }
 
 
+/** A content version (what `npm run upload` and `npm run dev` name versions by): sha256(manifest.json)[:n]. */
+export const CONTENT_VERSION = /^[0-9a-f]{12,64}$/;
+
+/** A model load, shared by the requests that ask for it while it runs. */
+interface Load {
+  promise: Promise<LoadedModel>;
+  /** Set once it succeeded. */
+  model?: LoadedModel;
+}
+
 export class ModelRegistry {
   private readonly options: RegistryOptions;
-  private readonly loaded = new Map<string, Promise<LoadedModel>>();
+  private readonly loaded = new Map<string, Load>();
   private readonly pointers = new Map<string, { version: string; at: number }>();
   private readonly manifests = new Map<string, Promise<Manifest>>();
 
@@ -82,25 +93,79 @@ export class ModelRegistry {
     this.options = options;
   }
 
-  /** The model a request names (or the default), loaded. */
+  /**
+   * The model a request names (or the default), loaded. The request that starts a load awaits it itself;
+   * a request that finds it running joins it for at most `joinTimeoutMs`, on its own timer (the load's I/O
+   * belongs to the request that started it and dies with it), then drops it so that the next request loads
+   * again. A model whose engine is broken (a run stuck past its deadline) is replaced.
+   */
   async model(requested?: string): Promise<LoadedModel> {
     const { name, version, pinned } = await this.resolve(requested ?? this.options.defaultModel);
     const id = `${name}@${version}`;
-    let entry = this.loaded.get(id);
-    if (!entry) {
-      const loading = this.load(name, version, pinned);
-      entry = loading;
-      this.loaded.set(id, loading);
-      // a failed load leaves nothing behind: the next request tries again
-      loading.catch(() => {
-        if (this.loaded.get(id) === loading) this.loaded.delete(id);
-      });
-      while (this.loaded.size > this.options.maxLoaded) this.loaded.delete(this.loaded.keys().next().value!);
-    } else {
+    const entry = this.loaded.get(id);
+    if (entry) {
       this.loaded.delete(id); // re-insert: most recently used last
       this.loaded.set(id, entry);
+      const model = entry.model ?? (await this.join(id, entry));
+      if (!model.engine.broken) return model;
+      this.forget(model);
     }
-    return entry;
+    const load: Load = { promise: this.load(name, version, pinned) };
+    this.loaded.set(id, load);
+    // a failed load leaves nothing behind: the next request tries again
+    load.promise.then(
+      (m) => void (load.model = m),
+      () => {
+        if (this.loaded.get(id) === load) this.loaded.delete(id);
+      },
+    );
+    while (this.loaded.size > this.options.maxLoaded) this.loaded.delete(this.loaded.keys().next().value!);
+    return load.promise;
+  }
+
+  private async join(id: string, load: Load): Promise<LoadedModel> {
+    try {
+      return await withTimeout(load.promise, this.joinTimeoutMs, `joined load of ${id}`);
+    } catch (e) {
+      if (this.loaded.get(id) === load) this.loaded.delete(id);
+      throw e;
+    }
+  }
+
+  /**
+   * Drops a loaded model (if it is still the one loaded): its engine is broken, or the bucket's objects
+   * changed under it (StaleObjectError). The next request loads the version again from its manifest.
+   */
+  forget(model: LoadedModel): void {
+    const id = `${model.info.name}@${model.info.version}`;
+    if (this.loaded.get(id)?.model === model) this.loaded.delete(id);
+  }
+
+  /** What a failed run on `model` says about it: drop it when the stored objects changed or it is stuck. */
+  failed(model: LoadedModel, err: unknown): void {
+    if (model.engine.broken || err instanceof StaleObjectError || (err instanceof Error && err.name === "StaleObjectError")) this.forget(model);
+  }
+
+  /** Loaded models and their memory: kernel (wasm) memory, block cache use, loads in flight. */
+  loadedModels(): { id: string; wasmBytes: number; cache: { budgetBytes: number; usedBytes: number; entries: number; evictions: number; loadsInFlight: number } }[] {
+    const out = [];
+    for (const [id, load] of this.loaded) {
+      const m = load.model;
+      if (!m) continue;
+      const s = m.cache.stats;
+      out.push({
+        id,
+        wasmBytes: m.engine.kernel.memory.buffer.byteLength,
+        cache: { budgetBytes: this.options.cacheBytes, usedBytes: s.usedBytes, entries: s.entries, evictions: s.evictions, loadsInFlight: m.cache.loadsInFlight },
+      });
+    }
+    return out;
+  }
+
+  private get joinTimeoutMs(): number {
+    // a load is a few storage calls in a row (manifest, head, tokenizer and dense segment, top tier), each
+    // bounded by the read timeout, plus one re-read of a corrupt piece
+    return 6 * this.timeoutMs;
   }
 
   /** Every model in the bucket with a `current` version (manifests only; nothing is loaded). */
@@ -155,14 +220,21 @@ export class ModelRegistry {
     const id = `${name}@${version}`;
     let m = this.manifests.get(id);
     if (!m) {
-      const loading = (async () => {
-        const bytes = await this.readObject(objectKey(name, version, "manifest.json"));
+      const key = objectKey(name, version, "manifest.json");
+      const loading = withOneRetry(async () => {
+        const bytes = await this.readObject(key);
         if (!bytes) {
           if (pinned) throw new UfbError("model_not_found", `model "${name}" has no version "${version}"`);
           throw new UfbError("io", `${currentKey(name)} names ${version}, whose manifest.json is missing`);
         }
+        // a content version is the manifest's own sha256 (prefix): the bytes must hash to it, or they are
+        // not the version's manifest (a damaged or edited object), and nothing read from them is cached
+        if (CONTENT_VERSION.test(version)) {
+          const actual = await sha256Hex(bytes);
+          if (!actual.startsWith(version)) throw new IntegrityError(key, `${version}…`, actual);
+        }
         return parseManifest(bytes);
-      })();
+      });
       m = loading;
       this.manifests.set(id, loading);
       loading.catch(() => {
@@ -196,6 +268,7 @@ export class ModelRegistry {
       wholeLayerBytes: o.wholeLayerBytes,
       prefetchTopTier: o.prefetchTopTier,
       readTimeoutMs: this.timeoutMs,
+      joinTimeoutMs: this.joinTimeoutMs,
       cacheApi: o.cacheApi,
     });
     return { info: modelInfo(name, version, manifest), ...streamed };

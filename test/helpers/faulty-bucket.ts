@@ -6,7 +6,12 @@
  *
  * Faults: `missing` (get/head answer null), `short` (fewer bytes than asked), `corrupt` (one bit flipped
  * at an absolute object offset), `throw` (the call rejects), `slow` (the call waits for a gate or a delay
- * before answering), `changed` (as if the etag no longer matched: an object without a body).
+ * before answering), `delay` (waits `ms` on a timer of the calling request, then answers), `stall` (answers,
+ * but the body never finishes: a read that hangs part-way, as over a truncated blob whose index still names
+ * the old size), `changed` (as if the etag no longer matched: an object without a body).
+ *
+ * `patchBinding` installs the faults into the Worker's own R2 binding object (the one `exports.default.fetch`
+ * hands to src/index.ts), so that tests can drive real, separate requests through the Worker entry.
  */
 import type { RegistryBucket } from "../../src/service/registry.ts";
 
@@ -25,6 +30,8 @@ export type Fault =
   | { kind: "corrupt"; at: number }
   | { kind: "throw"; message?: string }
   | { kind: "slow"; until: Promise<unknown> }
+  | { kind: "delay"; ms: number }
+  | { kind: "stall" }
   | { kind: "changed" };
 
 export interface FaultRule {
@@ -126,9 +133,10 @@ export class FaultyBucket {
     const early = await before(r.fault);
     if (early !== undefined) return early as null;
     const f = r.fault;
-    if (f.kind === "slow") return this.inner.get(key, options);
+    if (f.kind === "slow" || f.kind === "delay") return this.inner.get(key, options);
     const obj = await this.inner.get(key, options);
     if (!obj) return obj;
+    if (f.kind === "stall") return stalled(obj as R2ObjectBody);
     if (f.kind === "changed") {
       const { size, etag, key: k } = obj;
       return { key: k, size, etag } as unknown as R2Object; // what a failed onlyIf returns: no body
@@ -148,7 +156,36 @@ async function before(f: Fault): Promise<null | undefined> {
   if (f.kind === "missing") return null;
   if (f.kind === "throw") throw new Error(`${INJECTED}: ${f.message ?? "storage exploded"} at internal/secret/path.ts:1:1`);
   if (f.kind === "slow") await f.until;
+  if (f.kind === "delay") await new Promise((resolve) => setTimeout(resolve, f.ms));
   return undefined;
+}
+
+/** An object whose body never finishes: every way of reading it waits forever. */
+function stalled(obj: R2ObjectBody): R2ObjectBody {
+  const never = () => new Promise<never>(() => {});
+  return { key: obj.key, size: obj.size, etag: obj.etag, httpEtag: obj.httpEtag, range: obj.range, arrayBuffer: never, text: never, json: never } as unknown as R2ObjectBody;
+}
+
+/**
+ * Routes the calls of a real R2 binding object (get, head, list) through a FaultyBucket over its original
+ * methods; `restore()` puts the originals back. The binding object is shared by the test and the Worker
+ * entry in the test runtime, so every request the Worker serves meets the faults.
+ */
+export function patchBinding(binding: R2Bucket): { faulty: FaultyBucket; restore: () => void } {
+  const target = binding as unknown as Record<string, unknown>;
+  const original = { get: binding.get.bind(binding), head: binding.head.bind(binding), list: binding.list.bind(binding), put: binding.put.bind(binding) };
+  const faulty = new FaultyBucket(original as unknown as R2Bucket);
+  target.get = faulty.get.bind(faulty);
+  target.head = faulty.head.bind(faulty);
+  target.list = faulty.list.bind(faulty);
+  return {
+    faulty,
+    restore: () => {
+      delete target.get;
+      delete target.head;
+      delete target.list;
+    },
+  };
 }
 
 function body(obj: R2Object, bytes: Uint8Array): R2ObjectBody {

@@ -41,6 +41,11 @@ export interface StreamedOptions {
   prefetchTopTier?: boolean;
   /** Longest wait for one read, body included; then it fails with UfbError("io"). */
   readTimeoutMs: number;
+  /**
+   * Longest wait of a request for another request's work: a block cache fill it joins, or its turn on the
+   * engine (default: 3 × readTimeoutMs). That work's I/O belongs to the other request and dies with it.
+   */
+  joinTimeoutMs?: number;
   /** The Cache API as a second level under the block cache; absent or mode "off": none. */
   cacheApi?: Omit<CacheApiOptions, "timeoutMs">;
 }
@@ -80,10 +85,17 @@ export async function openStreamed(source: WeightSource, kernel: Kernel, o: Stre
   const tokenizerRead = withOneRetry(() => pkg.readTokenizer());
   tokenizerRead.catch(() => {}); // awaited below; keeps an early failure from being reported as unhandled
   const region = kernel.alloc(o.cacheBytes, 64);
-  const cache = new BlockCache({ base: region, bytes: o.cacheBytes, write: (at, data) => kernel.u8(at, data.length).set(data) });
-  const weights = await loadStreamedWeights(pkg, kernel, cache, { keyPrefix: o.identity, wholeLayerBytes: o.wholeLayerBytes, prefetchTopTier: o.prefetchTopTier });
+  const joinTimeoutMs = o.joinTimeoutMs ?? 3 * o.readTimeoutMs;
+  const cache = new BlockCache({ base: region, bytes: o.cacheBytes, write: (at, data) => kernel.u8(at, data.length).set(data) }, { joinTimeoutMs });
+  let weights;
+  try {
+    weights = await loadStreamedWeights(pkg, kernel, cache, { keyPrefix: o.identity, wholeLayerBytes: o.wholeLayerBytes, prefetchTopTier: o.prefetchTopTier });
+  } finally {
+    // settled before the load answers, failed or not: no read of this request outlives it
+    await tokenizerRead.catch(() => {});
+  }
   tokenizer = await tokenizerRead;
-  const engine = await Engine.create(pkg, kernel, { weights, name: o.name, meter: runMeter(pkg, cache, observed, pieces) });
+  const engine = await Engine.create(pkg, kernel, { weights, name: o.name, meter: runMeter(pkg, cache, observed, pieces), turnTimeoutMs: joinTimeoutMs });
   await pieces?.drain();
   return { engine, pkg, cache, source: observed, limiter, pieces };
 }
@@ -98,6 +110,7 @@ function runMeter(pkg: WeightPackage, cache: BlockCache, source: ObservedSource,
     begin(timer) {
       start = { ...pkg.stats, hits: cache.stats.hits, l2: pkg.pieceStats.hits };
       source.observer = timer && { start: () => timer.start("fetch"), end: () => timer.end("fetch") };
+      cache.beginRun();
       pieces?.beginRun();
     },
     async end() {
@@ -110,6 +123,10 @@ function runMeter(pkg: WeightPackage, cache: BlockCache, source: ObservedSource,
         cacheApiHits: l2Hits,
       };
       source.observer = undefined;
+      // a run settles every fill it starts; one still in flight now (a bug, or a cancelled request) would
+      // never settle, so fail it for any joiner and let the next run load the piece again
+      cache.abandonInFlight();
+      cache.beginRun();
       // the puts of this run finish inside it (no waitUntil here); each is bounded by the Cache API timeout
       await pieces?.drain();
       return reads;

@@ -11,6 +11,21 @@
  */
 import { CacheFullError, UfbError } from "../../errors.ts";
 
+/** A load in flight: the loading caller's promise of the entry, shared with joiners as plain data. */
+interface Fill {
+  entry: Promise<Entry>;
+  settle: { resolve(e: Entry): void; reject(err: unknown): void };
+}
+
+export interface CacheOptions {
+  /**
+   * Longest wait of a caller that joins another caller's load (default: no limit). The load's I/O belongs
+   * to the request that started it; if that request ends first, the load never settles, so a joiner gives
+   * up after this long (UfbError "io"), drops the fill, and the next caller loads the key itself.
+   */
+  joinTimeoutMs?: number;
+}
+
 export interface CacheRegion {
   /** First byte of the region (e.g. a kernel address). */
   base: number;
@@ -47,13 +62,16 @@ export class BlockCache {
   private readonly entries = new Map<string, Entry>();
   /** Free extents sorted by address, neighbours merged. */
   private readonly free: { address: number; bytes: number }[];
-  private readonly inFlight = new Map<string, Promise<Entry>>();
+  private readonly inFlight = new Map<string, Fill>();
+  private readonly joinTimeoutMs: number;
+  private joinClock: Promise<"expired"> | undefined;
   private newest: Entry | null = null;
   private oldest: Entry | null = null;
   private counters = { hits: 0, misses: 0, evictions: 0, usedBytes: 0 };
 
-  constructor(region: CacheRegion) {
+  constructor(region: CacheRegion, options: CacheOptions = {}) {
     this.region = region;
+    this.joinTimeoutMs = options.joinTimeoutMs ?? Infinity;
     const start = Math.ceil(region.base / 16) * 16;
     this.free = [{ address: start, bytes: Math.floor((region.base + region.bytes - start) / 16) * 16 }];
   }
@@ -87,21 +105,64 @@ export class BlockCache {
   }
 
   /**
-   * The entry for `key`, loading it with `load` when absent. Concurrent calls for one key share one load.
-   * `onEvict` runs when the entry later leaves the cache (e.g. to clear pointers into its slot).
+   * The entry for `key`, loading it with `load` when absent. Concurrent calls for one key share one load:
+   * the first caller runs `load` and awaits it itself; the others (joiners) await only the outcome, a plain
+   * address or error, never the loader's I/O, and at most `joinTimeoutMs`. A failed, timed-out or abandoned
+   * load is removed, so the next caller loads again. `onEvict` runs when the entry later leaves the cache.
    */
   async get(key: string, load: () => Promise<Uint8Array>, onEvict?: () => void): Promise<number> {
     const hit = this.lookup(key);
     if (hit !== undefined) return hit;
-    let pending = this.inFlight.get(key);
-    if (!pending) {
-      this.counters.misses++;
-      pending = load()
-        .then((data) => this.insert(key, data, onEvict))
-        .finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, pending);
+    const joined = this.inFlight.get(key);
+    if (joined) return (await this.join(key, joined)).address;
+    this.counters.misses++;
+    let settle!: Fill["settle"];
+    const fill: Fill = { entry: new Promise<Entry>((resolve, reject) => (settle = { resolve, reject })), settle };
+    fill.entry.catch(() => {}); // joiners may be none; the loader gets its own error below
+    this.inFlight.set(key, fill);
+    try {
+      const e = this.insert(key, await load(), onEvict);
+      settle.resolve(e);
+      return e.address;
+    } catch (err) {
+      settle.reject(err);
+      throw err;
+    } finally {
+      if (this.inFlight.get(key) === fill) this.inFlight.delete(key);
     }
-    return (await pending).address;
+  }
+
+  private async join(key: string, fill: Fill): Promise<Entry> {
+    if (!(this.joinTimeoutMs > 0 && this.joinTimeoutMs < Infinity)) return fill.entry;
+    // one timer for all the joins of a run (a whole-layer load joins thousands of fills at once, and an
+    // isolate may hold at most 10,000 timers); beginRun() starts a new clock, so the timer always belongs
+    // to the request that waits on it
+    this.joinClock ??= new Promise<"expired">((resolve) => setTimeout(() => resolve("expired"), this.joinTimeoutMs));
+    const outcome = await Promise.race([fill.entry, this.joinClock]);
+    if (outcome !== "expired") return outcome;
+    if (this.inFlight.get(key) === fill) this.inFlight.delete(key);
+    throw new UfbError("io", `cache: the load of ${key} joined from another caller did not settle within ${this.joinTimeoutMs} ms`);
+  }
+
+  /** A new run (request) begins: joins from now on wait on a deadline of their own request. */
+  beginRun(): void {
+    this.joinClock = undefined;
+  }
+
+  /** Loads in flight right now (0 between runs: a run settles every load it starts). */
+  get loadsInFlight(): number {
+    return this.inFlight.size;
+  }
+
+  /**
+   * Fails and forgets every load still in flight. Called when the run that started them ends: whatever it
+   * left unsettled can no longer settle (its request's I/O is gone), and joiners must not wait for it.
+   */
+  abandonInFlight(reason = "the run that started it ended"): number {
+    const n = this.inFlight.size;
+    for (const [key, fill] of this.inFlight) fill.settle.reject(new UfbError("io", `cache: load of ${key} abandoned: ${reason}`));
+    this.inFlight.clear();
+    return n;
   }
 
   pin(key: string): void {

@@ -18,6 +18,18 @@ import { type PlannedBlock, type PlannedTile, type CoalescedRange, embeddingBloc
 import { sha256Hex, verifySha256 } from "./sha256.ts";
 import type { WeightSource } from "./sources.ts";
 
+/**
+ * Like Promise.all, but settles only when every promise has: then resolves with the values or throws the
+ * first rejection (in order). Work that fans out reads uses it so that a failure never leaves siblings
+ * running after the caller has moved on.
+ */
+export async function settleAll<T>(work: Promise<T>[]): Promise<T[]> {
+  const outcomes = await Promise.allSettled(work);
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
+  if (failed) throw failed.reason;
+  return outcomes.map((o) => (o as PromiseFulfilledResult<T>).value);
+}
+
 export interface OpenOptions {
   /** manifest.json as text or bytes, or a loader. */
   manifest: string | Uint8Array | (() => Promise<string | Uint8Array>);
@@ -341,7 +353,7 @@ export class WeightPackage {
           checks.push(this.verify(`fff.${layer} tree ${t} tile ${id}`, bytes.subarray(p.offset, p.offset + p.length), seg.tiles[t][id]));
         }
       }
-      await Promise.all(checks);
+      await settleAll(checks);
     };
     const ref = this.pieces && o.secondLevel !== false ? await this.layerRef(layer) : undefined;
     if (ref) {
@@ -354,15 +366,19 @@ export class WeightPackage {
     return bytes;
   }
 
-  /** Reads ranges concurrently and hands each piece (a subarray) to `each`. */
+  /**
+   * Reads ranges concurrently and hands each piece (a subarray) to `each`. Returns (or throws the first
+   * failure) only once every read has settled: a read must not outlive the call (and its request) that
+   * started it, holding a read slot or a shared fill nobody will settle.
+   */
   private async readRanges<T extends { offset: number; length: number }>(
     ranges: CoalescedRange<T>[],
     each: (item: T, bytes: Uint8Array) => Promise<void>,
   ): Promise<void> {
-    await Promise.all(
+    await settleAll(
       ranges.map(async (r) => {
         const bytes = await this.read(r.offset, r.length);
-        await Promise.all(r.items.map((it) => each(it, bytes.subarray(it.offset - r.offset, it.offset - r.offset + it.length))));
+        await settleAll(r.items.map((it) => each(it, bytes.subarray(it.offset - r.offset, it.offset - r.offset + it.length))));
       }),
     );
   }

@@ -4,7 +4,7 @@
  * (src/cli/files.ts) and an R2 object or an HTTP URL in the Worker.
  * see: ggml-org/ggml include/gguf.h gguf_init_from_callback.
  */
-import { UfbError } from "../../errors.ts";
+import { StaleObjectError, UfbError } from "../../errors.ts";
 
 export interface WeightSource {
   /** Exactly `length` bytes at `offset`; throws UfbError("io") otherwise. */
@@ -103,8 +103,8 @@ export class R2Source implements WeightSource {
     let bytes: Uint8Array;
     try {
       const obj = await this.bucket.get(this.key, { range: { offset, length }, onlyIf });
-      if (obj === null) throw new UfbError("io", `${this.name}: object not found`);
-      if (!("arrayBuffer" in obj)) throw new UfbError("io", `${this.name}: object changed (etag is no longer ${this.etag})`);
+      if (obj === null) throw new StaleObjectError(`${this.name}: object not found`);
+      if (!("arrayBuffer" in obj)) throw new StaleObjectError(`${this.name}: object changed (etag is no longer ${this.etag})`);
       bytes = new Uint8Array(await obj.arrayBuffer());
     } catch (e) {
       // the binding's own failures (network, R2 errors, a broken body stream) are read failures too
