@@ -75,6 +75,15 @@ export const Usage = z
     bytes_fetched: Count.openapi({ description: "Bytes read from R2." }),
     cache_hits: Count.openapi({ description: "Weight blocks served from the isolate or Cache API instead of R2." }),
     cache_api_hits: Count.optional().openapi({ description: "Of cache_hits, the pieces the Cache API (second level) served." }),
+    phases_ms: z
+      .object({
+        load: z.number().min(0).optional().openapi({ description: "Opening the model (package open, R2 reads, cache fill); only on the request that paid for it, or waited for it." }),
+        tokenize: z.number().min(0).optional(),
+        fetch: z.number().min(0).optional().openapi({ description: "Weight reads during the run (R2 and Cache API)." }),
+        compute: z.number().min(0).optional().openapi({ description: "The run without its fetches." }),
+      })
+      .optional()
+      .openapi({ description: "Wall time per phase in ms, as in Server-Timing; phases never overlap. In production Workers clocks advance only on I/O, so CPU-only phases read about 0." }),
   })
   .openapi("Usage");
 

@@ -21,7 +21,7 @@ import { MODELS_PREFIX, NAME, currentKey, nameOfPrefix, objectKey } from "../wei
 import { type Manifest, parseManifest } from "../weights/format/manifest.ts";
 import { storageCall } from "../weights/read/limiter.ts";
 import { type R2BucketLike, R2Source } from "../weights/read/sources.ts";
-import type { ModelInfo } from "./types.ts";
+import type { ModelInfo, PhaseTimer } from "./types.ts";
 
 /**
  * The part of an R2 binding the registry uses (tests wrap it to inject faults; bench/cold.ts stands in for
@@ -77,30 +77,75 @@ export class ModelRegistry {
   private readonly loaded = new Map<string, Promise<LoadedModel>>();
   private readonly pointers = new Map<string, { version: string; at: number }>();
   private readonly manifests = new Map<string, Promise<Manifest>>();
+  /** Ids whose load finished (a request for them has no load phase). */
+  private readonly ready = new Set<string>();
 
   constructor(options: RegistryOptions) {
     this.options = options;
   }
 
-  /** The model a request names (or the default), loaded. */
-  async model(requested?: string): Promise<LoadedModel> {
-    const { name, version, pinned } = await this.resolve(requested ?? this.options.defaultModel);
+  /**
+   * The model a request names (or the default), loaded. Unless it is loaded and its pointer fresh, the time
+   * until it is ready (pointer and manifest reads, the load, or waiting for another request's load) is the
+   * request's `load` phase.
+   */
+  async model(requested?: string, timer?: PhaseTimer): Promise<LoadedModel> {
+    const spec = requested ?? this.options.defaultModel;
+    const warm = this.warm(spec);
+    if (warm) return warm;
+    timer?.start("load");
+    try {
+      return await this.open(spec);
+    } finally {
+      timer?.end("load");
+    }
+  }
+
+  /** The loaded model for `spec` when nothing needs reading (pointer fresh, load done or under way). */
+  private warm(spec: string): Promise<LoadedModel> | undefined {
+    const [name, pinned] = spec.split("@");
+    let version = pinned;
+    if (version === undefined) {
+      const cached = this.pointers.get(name);
+      if (!cached || Date.now() - cached.at >= this.options.pointerTtlMs) return undefined;
+      version = cached.version;
+    }
+    const id = `${name}@${version}`;
+    const entry = this.loaded.get(id);
+    if (!entry || !this.ready.has(id)) return undefined;
+    this.loaded.delete(id); // re-insert: most recently used last
+    this.loaded.set(id, entry);
+    return entry;
+  }
+
+  private async open(spec: string): Promise<LoadedModel> {
+    const { name, version, pinned } = await this.resolve(spec);
     const id = `${name}@${version}`;
     let entry = this.loaded.get(id);
     if (!entry) {
+      this.ready.delete(id); // loaded before, dropped since: this load is a new one
       const loading = this.load(name, version, pinned);
       entry = loading;
       this.loaded.set(id, loading);
       // a failed load leaves nothing behind: the next request tries again
-      loading.catch(() => {
-        if (this.loaded.get(id) === loading) this.loaded.delete(id);
-      });
+      loading.then(
+        () => this.ready.add(id),
+        () => {
+          if (this.loaded.get(id) === loading) this.loaded.delete(id);
+        },
+      );
       while (this.loaded.size > this.options.maxLoaded) this.loaded.delete(this.loaded.keys().next().value!);
     } else {
       this.loaded.delete(id); // re-insert: most recently used last
       this.loaded.set(id, entry);
     }
     return entry;
+  }
+
+  /** What a model is (the default when absent), from its manifest; nothing is loaded. */
+  async info(requested?: string): Promise<ModelInfo> {
+    const { name, version, pinned } = await this.resolve(requested ?? this.options.defaultModel);
+    return modelInfo(name, version, await this.manifest(name, version, pinned));
   }
 
   /** Every model in the bucket with a `current` version (manifests only; nothing is loaded). */
