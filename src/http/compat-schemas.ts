@@ -16,7 +16,7 @@ const Texts = z.array(z.string()).openapi({ minItems: 1, maxItems: LIMITS.maxTex
 export const ModelParam = z
   .string()
   .regex(LIMITS.modelNamePattern, "must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit")
-  .openapi({ param: { name: "model", in: "path" }, description: "A model of this Worker (GET /v1/models).", example: "ufb-sst2-4x512" });
+  .openapi({ param: { name: "model", in: "path" }, description: "A model of this Worker (GET /v1/models), or `default` for the Worker's default model.", example: "default" });
 
 export const LabelScoreCompat = z.object({ label: z.string(), score: z.number() }).openapi("CompatLabelScore");
 
@@ -133,12 +133,12 @@ export const OpenAIEmbeddingsRequest = z
     input: z
       .union([Text, Texts, z.array(z.int().min(0)).min(1), z.array(z.array(z.int().min(0)).min(1)).min(1)])
       .openapi({ description: "A string, up to 32 strings, or token ids of this model's vocabulary (not tiktoken's): one array, or up to 32." }),
-    model: ModelParam.openapi({ param: undefined, description: "A model of this Worker (GET /v1/models); other names are 404." }),
+    model: ModelParam.openapi({ param: undefined, description: "A model of this Worker (GET /v1/models), or `default` for the default model; other names are 404." }),
     encoding_format: z.enum(["float", "base64"]).optional().openapi({ description: "float (default) or base64 of little-endian float32." }),
     dimensions: z.int().min(1).optional().openapi({ description: "Keep the first n values, then normalize again (as OpenAI's shortened embeddings)." }),
     user: z.string().optional().openapi(ignored("end-user id.")),
   })
-  .openapi("OpenAIEmbeddingsRequest", { example: { input: "the cat sat on the mat", model: "ufb-sst2-4x512" } });
+  .openapi("OpenAIEmbeddingsRequest", { example: { input: "the cat sat on the mat", model: "default" } });
 
 export const OpenAIEmbeddingsResponse = z
   .object({

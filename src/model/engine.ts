@@ -16,6 +16,13 @@ import { fffLevels, fffNodesPerTree } from "./config.ts";
 
 export type { Sequence } from "./encoder.ts";
 
+/**
+ * Text made only of whitespace, control (Cc) and format (Cf: zero-width, BOM, soft hyphen) characters.
+ * Some tokenizers map a control character to <unk>, which counts as a content token; such a text still
+ * has no content, whatever the vocabulary.
+ */
+const NO_CONTENT = /^[\s\p{Cc}\p{Cf}\p{Z}]*$/u;
+
 export interface RunRequest {
   sequences: Sequence[];
   /** Return the encoder output (after the final LayerNorm), f32[S·H] per sequence. */
@@ -155,7 +162,7 @@ export class Engine {
     } finally {
       timer?.end("tokenize");
     }
-    const empty = encoded.flatMap((e, i) => (e.contentTokens === 0 ? [i] : []));
+    const empty = encoded.flatMap((e, i) => (e.contentTokens === 0 || (typeof texts[i] === "string" && NO_CONTENT.test(texts[i])) ? [i] : []));
     if (empty.length > 0) throw new NoContentError(empty);
     return encoded;
   }

@@ -94,3 +94,11 @@ export function compatTexts<T extends string | number[]>(c: Context<AppEnv>, val
   c.set("textField", { field, single });
   return checkTexts(single ? [value as T] : (value as T[]), { field, single });
 }
+
+/**
+ * The model a compatible request names: `default` is the Worker's default model (MODEL), so that examples
+ * and client code need not know which package is deployed; any other name is a model of the bucket.
+ */
+export function compatModel(name: string): string | undefined {
+  return name === "default" ? undefined : name;
+}

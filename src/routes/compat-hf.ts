@@ -8,7 +8,7 @@ import type { AppDeps, AppEnv } from "../http/env.ts";
 import { labelScores } from "../http/render.ts";
 import { jsonBody } from "../middleware/json-body/index.ts";
 import { phaseTimer } from "../middleware/phase-timer/index.ts";
-import { bearerSecurity, checkCount, commonHeaders, compatErrorResponses, compatTexts, serviceFor } from "./common.ts";
+import { bearerSecurity, checkCount, commonHeaders, compatErrorResponses, compatModel, compatTexts, serviceFor } from "./common.ts";
 import { z } from "@hono/zod-openapi";
 
 export const hfClassifyRoute = createRoute({
@@ -34,7 +34,7 @@ export function registerHfCompat(app: OpenAPIHono<AppEnv>, deps: AppDeps): void 
     const body = c.req.valid("json");
     const texts = compatTexts(c, body.inputs, "inputs");
     const service = await serviceFor(c, deps);
-    const out = await service.classify(texts, { model, timer: c.get("phaseTimer") });
+    const out = await service.classify(texts, { model: compatModel(model), timer: c.get("phaseTimer") });
     checkCount("classify", out.results, texts);
     const fn = body.parameters?.function_to_apply ?? "softmax";
     const labels = out.model.labels ?? [];

@@ -9,7 +9,7 @@ import { ProblemError } from "../http/problem.ts";
 import { float32Base64, unitLength } from "../http/render.ts";
 import { jsonBody } from "../middleware/json-body/index.ts";
 import { phaseTimer } from "../middleware/phase-timer/index.ts";
-import { bearerSecurity, checkCount, commonHeaders, compatErrorResponses, compatTexts, serviceFor } from "./common.ts";
+import { bearerSecurity, checkCount, commonHeaders, compatErrorResponses, compatModel, compatTexts, serviceFor } from "./common.ts";
 
 export const openaiEmbeddingsRoute = createRoute({
   method: "post",
@@ -33,7 +33,7 @@ export function registerOpenAICompat(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
     const body = c.req.valid("json");
     const texts = compatTexts<string | number[]>(c, body.input, "input");
     const service = await serviceFor(c, deps);
-    const out = await service.embed(texts, { model: body.model, timer: c.get("phaseTimer") });
+    const out = await service.embed(texts, { model: compatModel(body.model), timer: c.get("phaseTimer") });
     checkCount("embed", out.results, texts);
     const hidden = out.model.config.hiddenSize;
     if (body.dimensions !== undefined && body.dimensions > hidden) {

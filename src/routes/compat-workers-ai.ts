@@ -10,7 +10,7 @@ import type { AppDeps, AppEnv } from "../http/env.ts";
 import { labelScores } from "../http/render.ts";
 import { jsonBody } from "../middleware/json-body/index.ts";
 import { phaseTimer } from "../middleware/phase-timer/index.ts";
-import { bearerSecurity, checkCount, commonHeaders, compatErrorResponses, compatTexts, serviceFor } from "./common.ts";
+import { bearerSecurity, checkCount, commonHeaders, compatErrorResponses, compatModel, compatTexts, serviceFor } from "./common.ts";
 
 /** The Workers AI text-classification model whose name maps to the default model. */
 export const WORKERS_AI_MODEL = "@cf/huggingface/distilbert-sst-2-int8";
@@ -45,5 +45,5 @@ export function registerWorkersAiCompat(app: OpenAPIHono<AppEnv>, deps: AppDeps)
     return { result: labelScores(labels, out.results[0].logits, "softmax"), success: true as const, errors: [], messages: [] };
   };
   app.openapi(workersAiDefaultRoute, async (c) => c.json(await answer(c, c.req.valid("json"), undefined), 200));
-  app.openapi(workersAiModelRoute, async (c) => c.json(await answer(c, c.req.valid("json"), c.req.valid("param").model), 200));
+  app.openapi(workersAiModelRoute, async (c) => c.json(await answer(c, c.req.valid("json"), compatModel(c.req.valid("param").model)), 200));
 }

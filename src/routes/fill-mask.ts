@@ -14,7 +14,7 @@ export const fillMaskRoute = createRoute({
   operationId: "fillMask",
   tags: ["inference"],
   summary: "Fill masked tokens",
-  description: "For MLM packages (e.g. UltraFastBERT-1x11-long). Each text must contain the tokenizer's mask token (`[MASK]` for BERT vocabularies); a classifier package answers 422 `unsupported_task`.",
+  description: "For MLM packages (e.g. UltraFastBERT-1x11-long). Each text must contain the mask token `<mask>`; a classifier package answers 422 `unsupported_task`.",
   security: bearerSecurity,
   middleware: [jsonBody(), phaseTimer()] as const,
   request: { body: { required: true, content: { "application/json": { schema: FillMaskRequest } } } },
