@@ -3,7 +3,8 @@
  * `deps.service` returns for the request's bindings, and render its answer; all errors become
  * application/problem+json in src/http/errors.ts.
  *
- * Order: requestId → timing → cors → normalizeThrown → methodNotAllowed → apiToken (/v1/*) → bodyLimit (/v1/*) → routes,
+ * Order: requestId → timing → cors → normalizeThrown → errorStyle (compatible routes) → methodNotAllowed →
+ * apiToken and bodyLimit (/v1/* and the compatible routes) → routes,
  * then onError / notFound.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
@@ -12,13 +13,18 @@ import { cors } from "hono/cors";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { requestId } from "hono/request-id";
 import { timing } from "hono/timing";
-import type { AppBindings, AppDeps, AppEnv } from "./http/env.ts";
+import type { AppBindings, AppDeps, AppEnv, ErrorStyle } from "./http/env.ts";
 import { normalizeThrown, onError, onMethodNotAllowed, onNotFound, validationHook } from "./http/errors.ts";
 import { LIMITS } from "./http/limits.ts";
 import { ProblemError } from "./http/problem.ts";
 import { apiToken } from "./middleware/api-token/index.ts";
+import { errorStyle } from "./middleware/error-style/index.ts";
 import { incompleteBody } from "./middleware/json-body/index.ts";
 import { registerClassify } from "./routes/classify.ts";
+import { registerHfCompat } from "./routes/compat-hf.ts";
+import { registerOpenAICompat } from "./routes/compat-openai.ts";
+import { registerTeiCompat } from "./routes/compat-tei.ts";
+import { registerWorkersAiCompat } from "./routes/compat-workers-ai.ts";
 import { BEARER_SCHEME } from "./routes/common.ts";
 import { registerEmbed } from "./routes/embed.ts";
 import { registerFillMask } from "./routes/fill-mask.ts";
@@ -28,6 +34,17 @@ import { registerModels } from "./routes/models.ts";
 export type { AppDeps, AppEnv } from "./http/env.ts";
 
 export const API_VERSION = "1.0.0";
+
+/** Paths of the compatible routes and the error body each answers with (src/http/styles.ts). */
+const COMPAT_STYLES: [string, ErrorStyle][] = [
+  ["/models/*", "hf"],
+  ["/embed", "tei"],
+  ["/predict", "tei"],
+  ["/tokenize", "tei"],
+  ["/info", "tei"],
+  ["/v1/embeddings", "openai"],
+  ["/ai/run/*", "workers-ai"],
+];
 
 /** The CORS origin to allow for a request's Origin: "*" unless CORS_ORIGINS lists origins. */
 export function allowedOrigin(origin: string, env: AppBindings | undefined): string | null {
@@ -56,20 +73,21 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     }),
   );
   app.use(normalizeThrown);
+  // compatible routes answer errors in their API's shape, also those of the middleware below
+  for (const [path, style] of COMPAT_STYLES) app.use(path, errorStyle(style));
   app.use(methodNotAllowed<AppEnv>({ app, onMethodNotAllowed }));
-  app.use("/v1/*", apiToken());
-  const limitBody = bodyLimit({
+  const limit = bodyLimit({
     maxSize: LIMITS.maxBodyBytes,
     onError: () => {
       throw new ProblemError("payload_too_large", `The request body is larger than ${LIMITS.maxBodyBytes} bytes (${LIMITS.maxBodyBytes / 1024} KiB).`);
     },
   });
-  app.use("/v1/*", async (c, next) => {
-    // bodyLimit reads a body without Content-Length itself: a stream that fails there is the client's
-    // (it closed the connection mid-body), 400 incomplete_body, not a 500
+  // bodyLimit reads a body without Content-Length itself: a stream that fails there is the client's (it
+  // closed the connection mid-body), 400 incomplete_body, not a 500
+  const limitBody: typeof limit = async (c, next) => {
     let reached = false;
     try {
-      await limitBody(c, async () => {
+      await limit(c, async () => {
         reached = true;
         await next();
       });
@@ -77,13 +95,21 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       if (reached || err instanceof ProblemError) throw err;
       throw incompleteBody(err);
     }
-  });
+  };
+  for (const path of ["/v1/*", ...COMPAT_STYLES.filter(([p]) => !p.startsWith("/v1/")).map(([p]) => p)]) {
+    app.use(path, apiToken());
+    app.use(path, limitBody);
+  }
 
   registerHealth(app);
   registerModels(app, deps);
   registerClassify(app, deps);
   registerEmbed(app, deps);
   registerFillMask(app, deps);
+  registerHfCompat(app, deps);
+  registerTeiCompat(app, deps);
+  registerOpenAICompat(app, deps);
+  registerWorkersAiCompat(app, deps);
 
   app.openAPIRegistry.registerComponent("securitySchemes", BEARER_SCHEME, {
     type: "http",

@@ -9,6 +9,7 @@ export type ErrorCode =
   | "model_not_found" // no such model name or version
   | "invalid_input" // ids, mask, positions or texts that do not fit the model (e.g. no <mask> for fill-mask)
   | "unsupported_task" // a task the model cannot serve (fill-mask on a classifier, classify on an MLM package)
+  | "no_content" // a text without a content token (only whitespace, zero-width or control characters): NoContentError
   // stored weights (5xx)
   | "weights_unavailable" // the weight store could not be read
   | "weights_corrupt" // stored bytes failed their sha256 check (after one re-read)
@@ -84,5 +85,20 @@ export class UsageError extends UfbError {
   constructor(message: string) {
     super("bad_argument", message);
     this.name = "UsageError";
+  }
+}
+
+/**
+ * Texts that tokenize to no content token (only whitespace, zero-width or control characters; with the
+ * crammedBERT vocabulary, which drops non-ASCII, also text in other scripts). The model would classify
+ * `<cls><sep>` alone and answer with confidence; the engine refuses instead and names every such text by
+ * its index in the request, which the HTTP layer turns into a JSON Pointer of the request's own field.
+ */
+export class NoContentError extends UfbError {
+  readonly indices: number[];
+  constructor(indices: number[]) {
+    super("no_content", `${indices.map((i) => `texts[${i}]`).join(", ")}: no content token (only whitespace, zero-width or control characters, or characters the tokenizer drops)`);
+    this.name = "NoContentError";
+    this.indices = indices;
   }
 }

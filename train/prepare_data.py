@@ -32,7 +32,9 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ufb.wordpiece import WordPiece, train_vocab, words_of, write_tokenizer_json  # noqa: E402
 
-DATA = "/work/shared/data"
+# The data sets live in the project's shared/ folder beside the repository (../shared/data from the repo
+# root); UFB_DATA points elsewhere. No machine path is written here.
+DATA = os.environ.get("UFB_DATA") or os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data"))
 
 
 def read_sst2(path: str) -> tuple[list[str], list[int]]:

@@ -3,6 +3,7 @@
  * default model (vars.MODEL), the R2 bucket bound as WEIGHTS, and local-only variables (.dev.vars / .env).
  */
 import { existsSync, readFileSync } from "node:fs";
+import { parseEnv } from "node:util";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -32,19 +33,14 @@ export async function readWorkerConfig(configPath = join(REPO, "wrangler.toml"))
 }
 
 /**
- * Variables wrangler dev adds from .dev.vars (or, when there is none, .env) in the project folder. Only
- * `KEY=value` lines; quotes around the value are removed. Used to learn whether API_TOKEN is set locally.
+ * Variables wrangler dev adds from .dev.vars (or, when there is none, .env) in the project folder, parsed
+ * by Node's own dotenv parser (util.parseEnv). Used to learn whether API_TOKEN is set locally.
  */
 export function readDevVars(dir = REPO): { file: string | undefined; vars: Record<string, string> } {
   for (const name of [".dev.vars", ".env"]) {
     const file = join(dir, name);
     if (!existsSync(file)) continue;
-    const vars: Record<string, string> = {};
-    for (const line of readFileSync(file, "utf8").split(/\r?\n/)) {
-      const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
-      if (!m || line.trimStart().startsWith("#")) continue;
-      vars[m[1]] = m[2].replace(/^(['"])(.*)\1$/, "$2");
-    }
+    const vars = parseEnv(readFileSync(file, "utf8")) as Record<string, string>;
     return { file: name, vars };
   }
   return { file: undefined, vars: {} };

@@ -94,8 +94,5 @@ export function checkName(what: string, value: string): string {
   return value;
 }
 
-export function fmtBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-}
+// one byte formatter for the CLI and the scripts
+export { fmtBytes } from "../../src/cli/report.ts";

@@ -55,10 +55,25 @@ export function perTokenCosts(m: Manifest) {
   };
 }
 
-/** onProgress for the writer: a status line on stderr when it is a terminal, nothing otherwise. */
-export function progressLine(command: string): ((message: string) => void) | undefined {
-  if (!process.stderr.isTTY) return undefined;
-  return (message) => process.stderr.write(`\rufb ${command}: writing ${message}\x1b[K`);
+/** How often a plain progress line is printed when stderr is not a terminal (CI logs, pipes, files). */
+export const PLAIN_PROGRESS_EVERY_MS = 5000;
+
+/**
+ * onProgress for the writer: on a terminal one status line rewritten in place; otherwise (CI logs, pipes)
+ * plain lines, the first at once and then at most one per `everyMs`, so a long job shows it is alive
+ * without flooding the log.
+ */
+export function progressLine(command: string, options: { everyMs?: number; stream?: NodeJS.WriteStream } = {}): (message: string) => void {
+  const out = options.stream ?? process.stderr;
+  if (out.isTTY) return (message) => out.write(`\rufb ${command}: writing ${message}\x1b[K`);
+  const every = options.everyMs ?? PLAIN_PROGRESS_EVERY_MS;
+  let last = -Infinity;
+  return (message) => {
+    const now = performance.now();
+    if (now - last < every) return;
+    last = now;
+    out.write(`ufb ${command}: writing ${message}\n`);
+  };
 }
 
 export function clearProgress(): void {

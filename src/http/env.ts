@@ -4,7 +4,7 @@
  */
 import type { RequestIdVariables } from "hono/request-id";
 import type { TimingVariables } from "hono/timing";
-import type { InferenceService, PhaseTimer } from "../service/types.ts";
+import type { InferenceService, Phase, PhaseTimer } from "../service/types.ts";
 
 export type AppBindings = Env & {
   /** Bearer token required on /v1/* when set to a non-empty string (`wrangler secret put API_TOKEN`). */
@@ -18,8 +18,22 @@ export type AppBindings = Env & {
 export type AppVariables = RequestIdVariables &
   TimingVariables & {
     /** Set by the phaseTimer middleware on inference routes; passed to the service. */
-    phaseTimer: PhaseTimer;
+    phaseTimer: PhaseTimer & { readonly totals: ReadonlyMap<Phase, number> };
+    /**
+     * Where the request's texts are (set by the route): errors that name a text by its index (no_content)
+     * point at `#/<field>/<i>`, or at `#/<field>` when the request sent one text as a string.
+     */
+    textField?: TextField;
+    /** The error body shape of a compatible route (styles.ts); problem+json when unset. */
+    errorStyle?: ErrorStyle;
   };
+
+export interface TextField {
+  field: string;
+  single: boolean;
+}
+
+export type ErrorStyle = "problem" | "tei" | "openai" | "hf" | "workers-ai";
 
 export type AppEnv = { Bindings: AppBindings; Variables: AppVariables };
 

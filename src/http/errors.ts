@@ -6,9 +6,10 @@
 import type { Hook } from "@hono/zod-openapi";
 import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { UfbError } from "../errors.ts";
-import type { AppEnv } from "./env.ts";
-import { fieldName, jsonPointer, PROBLEMS, ProblemError, problemCode, problemResponse, publicDetail, SHOWN_AS, type ProblemItem } from "./problem.ts";
+import { NoContentError, UfbError } from "../errors.ts";
+import type { AppEnv, TextField } from "./env.ts";
+import { fieldName, jsonPointer, PROBLEMS, ProblemError, problemCode, publicDetail, SHOWN_AS, type ProblemItem } from "./problem.ts";
+import { styledResponse } from "./styles.ts";
 
 /** Seconds a client should wait before retrying a 503 (weights could not be read: usually transient). */
 export const RETRY_AFTER_SECONDS = 5;
@@ -18,12 +19,24 @@ function isUfbError(err: unknown): err is UfbError {
   if (err instanceof UfbError) return true;
   if (!(err instanceof Error) || typeof (err as UfbError).code !== "string") return false;
   const code = (err as UfbError).code;
-  return ["UfbError", "IntegrityError", "StaleObjectError", "CacheFullError", "KernelError", "UsageError"].includes(err.name) && (code in SHOWN_AS || code in PROBLEMS);
+  return ["UfbError", "IntegrityError", "StaleObjectError", "CacheFullError", "KernelError", "UsageError", "NoContentError"].includes(err.name) && (code in SHOWN_AS || code in PROBLEMS);
 }
 
-/** Turns any thrown value into the problem the client sees (status and message from the table in problem.ts). */
-export function toProblem(err: unknown): ProblemError {
+/**
+ * Turns any thrown value into the problem the client sees (status and message from the table in problem.ts).
+ * `texts` says where the request's texts are, so that an error naming texts by index points at them.
+ */
+export function toProblem(err: unknown, texts: TextField = { field: "texts", single: false }): ProblemError {
   if (err instanceof ProblemError) return err;
+  const indices = (err as Partial<NoContentError> | null)?.indices;
+  if (isUfbError(err) && err.code === "no_content" && Array.isArray(indices)) {
+    const items: ProblemItem[] = indices.map((i) => ({
+      pointer: texts.single ? `#/${texts.field}` : `#/${texts.field}/${i}`,
+      detail: `${texts.single ? texts.field : `${texts.field}[${i}]`} has no content token: only whitespace, zero-width or control characters, or characters this model's tokenizer drops`,
+    }));
+    const more = items.length > 1 ? ` (and ${items.length - 1} more; see errors)` : "";
+    return new ProblemError("no_content", `${items[0].detail}${more}.`, { errors: items, cause: err, logMessage: err.message });
+  }
   if (isUfbError(err)) {
     const code = problemCode(err.code);
     const headers: Record<string, string> = code === "weights_unavailable" ? { "Retry-After": String(RETRY_AFTER_SECONDS) } : {};
@@ -76,23 +89,23 @@ export const normalizeThrown: MiddlewareHandler<AppEnv> = async function normali
 
 /** app.onError: render the problem; log server-side failures with their stack (never sent). */
 export const onError: ErrorHandler<AppEnv> = (err, c) => {
-  const problem = toProblem(err);
+  const problem = toProblem(err, c.get("textField"));
   if (problem.status >= 500) {
     // a UfbError is logged as the problem it became: its cause is the thrown error, with the message and
     // cause chain the client does not get; anything else is logged as thrown
     console.error(`[${c.get("requestId") ?? "-"}] ${c.req.method} ${c.req.path} → ${problem.status} ${problem.code}`, isUfbError(err) ? problem : err);
   }
-  return problemResponse(c, problem);
+  return styledResponse(c, problem);
 };
 
 /** app.notFound: no route for this path (whatever the method). */
 export const onNotFound: NotFoundHandler<AppEnv> = (c) =>
-  problemResponse(c, new ProblemError("not_found", `No route for ${c.req.method} ${c.req.path}.`));
+  styledResponse(c, new ProblemError("not_found", `No route for ${c.req.method} ${c.req.path}.`));
 
 /** methodNotAllowed's handler: the path exists, the method does not. */
 export function onMethodNotAllowed(c: Context<AppEnv>, methods: string[]): Response {
   const allow = methods.join(", ");
-  return problemResponse(c, new ProblemError("method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}; allowed: ${allow}.`, { headers: { Allow: allow } }));
+  return styledResponse(c, new ProblemError("method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}; allowed: ${allow}.`, { headers: { Allow: allow } }));
 }
 
 interface ZodIssueLike {
@@ -115,10 +128,16 @@ export function issuesToItems(issues: readonly ZodIssueLike[]): ProblemItem[] {
   return items;
 }
 
-/** OpenAPIHono's defaultHook: a failed validation becomes a 400 that names every field and the expectation. */
-export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
+/**
+ * OpenAPIHono's defaultHook: a failed validation becomes a 400 that names every field and the expectation;
+ * on a compatible route (one that set an error style) a 422 `invalid_field`, the status their reference
+ * APIs give a body they cannot take.
+ */
+export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result, c) => {
   if (result.success) return;
   const items = issuesToItems(result.error.issues as readonly ZodIssueLike[]);
   const more = items.length > 1 ? ` (and ${items.length - 1} more; see errors)` : "";
-  throw new ProblemError("invalid_request", `${items[0]?.detail ?? "The request does not match the schema."}${more}`, { errors: items });
+  const style = c.get("errorStyle");
+  const code = style === undefined || style === "problem" ? "invalid_request" : "invalid_field";
+  throw new ProblemError(code, `${items[0]?.detail ?? "The request does not match the schema."}${more}`, { errors: items });
 };

@@ -1,12 +1,15 @@
 /** Service results (camelCase, src/service/types.ts) → response bodies (snake_case, ./schemas.ts). */
-import type { ClassifyResult, EmbedResult, FillMaskResult, ModelInfo, Usage } from "../service/types.ts";
+import type { ClassifyResult, EmbedResult, FillMaskResult, ModelInfo, Phase, Usage } from "../service/types.ts";
 import type { ClassifyResponseBody, EmbedResponseBody, FillMaskResponseBody, ModelsResponseBody, UsageBody } from "./schemas.ts";
 
 type ModelBody = ModelsResponseBody["models"][number];
 
 export const renderModelRef = (m: ModelInfo) => ({ name: m.name, version: m.version });
 
-export const renderUsage = (u: Usage): UsageBody => ({
+/** Phase times of a request; the map holds only the phases it entered (load only when it paid for one). */
+export type PhaseTotals = ReadonlyMap<Phase, number>;
+
+export const renderUsage = (u: Usage, phases?: PhaseTotals): UsageBody => ({
   tokens: u.tokens,
   neurons_used: u.neuronsUsed,
   neurons_available: u.neuronsAvailable,
@@ -14,6 +17,7 @@ export const renderUsage = (u: Usage): UsageBody => ({
   bytes_fetched: u.bytesFetched,
   cache_hits: u.cacheHits,
   ...(u.cacheApiHits === undefined ? {} : { cache_api_hits: u.cacheApiHits }),
+  ...(phases ? { phases_ms: Object.fromEntries([...phases].map(([p, ms]) => [p, Math.round(ms * 1000) / 1000])) } : {}),
 });
 
 export const renderModel = (m: ModelInfo): ModelBody => ({
@@ -53,24 +57,57 @@ function renderClassifyResult(r: ClassifyResult): ClassifyResponseBody["results"
   return out;
 }
 
-export const renderClassify = (o: { model: ModelInfo; results: ClassifyResult[]; usage: Usage }): ClassifyResponseBody => ({
+export const renderClassify = (o: { model: ModelInfo; results: ClassifyResult[]; usage: Usage }, phases?: PhaseTotals): ClassifyResponseBody => ({
   model: renderModelRef(o.model),
   results: o.results.map(renderClassifyResult),
-  usage: renderUsage(o.usage),
+  usage: renderUsage(o.usage, phases),
 });
 
-export const renderEmbed = (o: { model: ModelInfo; results: EmbedResult[]; usage: Usage }): EmbedResponseBody => ({
+export const renderEmbed = (o: { model: ModelInfo; results: EmbedResult[]; usage: Usage }, phases?: PhaseTotals): EmbedResponseBody => ({
   model: renderModelRef(o.model),
   results: o.results.map((r) => ({ vector: r.vector, tokens: r.tokens, truncated: r.truncated })),
-  usage: renderUsage(o.usage),
+  usage: renderUsage(o.usage, phases),
 });
 
-export const renderFillMask = (o: { model: ModelInfo; results: FillMaskResult[]; usage: Usage }): FillMaskResponseBody => ({
+export const renderFillMask = (o: { model: ModelInfo; results: FillMaskResult[]; usage: Usage }, phases?: PhaseTotals): FillMaskResponseBody => ({
   model: renderModelRef(o.model),
   results: o.results.map((r) => ({
     masks: r.masks.map((m) => ({ position: m.position, candidates: m.candidates.map((k) => ({ token: k.token, id: k.id, score: k.score })) })),
     tokens: r.tokens,
     truncated: r.truncated,
   })),
-  usage: renderUsage(o.usage),
+  usage: renderUsage(o.usage, phases),
 });
+
+/** `v` scaled to unit length (L2); a zero vector stays zero. */
+export function unitLength(v: readonly number[]): number[] {
+  let s = 0;
+  for (const x of v) s += x * x;
+  const n = Math.sqrt(s);
+  return n === 0 ? [...v] : v.map((x) => x / n);
+}
+
+/** The values as little-endian float32, base64 (OpenAI's `encoding_format: "base64"`). */
+export function float32Base64(v: readonly number[]): string {
+  const bytes = new Uint8Array(v.length * 4);
+  const view = new DataView(bytes.buffer);
+  v.forEach((x, i) => view.setFloat32(4 * i, x, true));
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+/** Label scores by a function of the logits (softmax over labels, sigmoid per label, or the logits), highest first. */
+export function labelScores(labels: readonly string[], logits: readonly number[], fn: "softmax" | "sigmoid" | "none", topK?: number | null): { label: string; score: number }[] {
+  let scores: number[];
+  if (fn === "sigmoid") scores = logits.map((x) => 1 / (1 + Math.exp(-x)));
+  else if (fn === "none") scores = [...logits];
+  else {
+    const max = Math.max(...logits);
+    const e = logits.map((x) => Math.exp(x - max));
+    const sum = e.reduce((a, b) => a + b, 0);
+    scores = e.map((x) => x / sum);
+  }
+  const out = labels.map((label, i) => ({ label, score: scores[i] })).sort((a, b) => b.score - a.score);
+  return topK ? out.slice(0, topK) : out;
+}

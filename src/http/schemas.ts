@@ -14,7 +14,7 @@ const Text = z.string().openapi({ minLength: 1, maxLength: LIMITS.maxTextChars, 
 const ModelName = z
   .string()
   .regex(LIMITS.modelNamePattern, "must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit")
-  .openapi({ description: "Model name (see GET /v1/models); the default model when absent.", example: "sst2-1x11" });
+  .openapi({ description: "Model name (see GET /v1/models); the default model when absent.", example: "ufb-sst2-4x512" });
 
 const textFields = {
   text: Text.optional().openapi({ description: "One text. Exactly one of `text` and `texts` is required." }),
@@ -56,7 +56,7 @@ export const FillMaskRequest = z
       .openapi({ description: `Candidates per mask, highest first. Default ${LIMITS.fillMaskTopKDefault}.`, example: 5 }),
   })
   .superRefine(exactlyOneOfTextAndTexts)
-  .openapi("FillMaskRequest", { example: { text: "paris is the [MASK] of france.", model: "ufb-1x11-long" } });
+  .openapi("FillMaskRequest", { example: { text: "paris is the <mask> of france.", model: "ufb-1x11-long" } });
 
 // ---------------------------------------------------------------- shared response parts
 
@@ -64,7 +64,7 @@ const Count = z.int().min(0);
 
 export const ModelRef = z
   .object({ name: z.string(), version: z.string() })
-  .openapi("ModelRef", { description: "The model that answered.", example: { name: "sst2-1x11", version: "1" } });
+  .openapi("ModelRef", { description: "The model that answered.", example: { name: "ufb-sst2-4x512", version: "1" } });
 
 export const Usage = z
   .object({
@@ -75,6 +75,15 @@ export const Usage = z
     bytes_fetched: Count.openapi({ description: "Bytes read from R2." }),
     cache_hits: Count.openapi({ description: "Weight blocks served from the isolate or Cache API instead of R2." }),
     cache_api_hits: Count.optional().openapi({ description: "Of cache_hits, the pieces the Cache API (second level) served." }),
+    phases_ms: z
+      .object({
+        load: z.number().min(0).optional().openapi({ description: "Opening the model (package open, R2 reads, cache fill); only on the request that paid for it, or waited for it." }),
+        tokenize: z.number().min(0).optional(),
+        fetch: z.number().min(0).optional().openapi({ description: "Weight reads during the run (R2 and Cache API)." }),
+        compute: z.number().min(0).optional().openapi({ description: "The run without its fetches." }),
+      })
+      .optional()
+      .openapi({ description: "Wall time per phase in ms, as in Server-Timing; phases never overlap. In production Workers clocks advance only on I/O, so CPU-only phases read about 0." }),
   })
   .openapi("Usage");
 

@@ -3,6 +3,7 @@
  * how many, not empty, not too long. Every offending text is listed with its index.
  */
 import { LIMITS } from "./limits.ts";
+import type { TextField } from "./env.ts";
 import { ProblemError, type ProblemItem } from "./problem.ts";
 
 /** Counts Unicode code points (what JSON Schema's maxLength counts), not UTF-16 units. */
@@ -27,18 +28,31 @@ export function codePoints(text: string): number {
 export function requestTexts(body: { text?: string; texts?: string[] }): string[] {
   const single = body.text !== undefined;
   const texts = single ? [body.text as string] : (body.texts ?? []);
-  if (texts.length === 0) throw new ProblemError("no_texts", "texts is empty; send between 1 and 32 texts.", { errors: [{ pointer: "#/texts", detail: "must contain at least 1 text" }] });
+  return checkTexts(texts, single ? { field: "text", single: true } : { field: "texts", single: false });
+}
+
+/**
+ * The checks every route makes on its texts, whatever the body's shape (native `texts`, Hugging Face
+ * `inputs`, OpenAI `input`, Workers AI `text`): at least one, at most LIMITS.maxTexts, none empty, none too
+ * long. `where` names the field, so each offending text is listed with its own JSON Pointer.
+ */
+export function checkTexts<T extends string | number[]>(texts: T[], where: TextField): T[] {
+  const { field, single } = where;
+  if (texts.length === 0) throw new ProblemError("no_texts", `${field} is empty; send between 1 and ${LIMITS.maxTexts} texts.`, { errors: [{ pointer: `#/${field}`, detail: "must contain at least 1 text" }] });
   if (texts.length > LIMITS.maxTexts) {
-    throw new ProblemError("too_many_texts", `texts has ${texts.length} items; at most ${LIMITS.maxTexts} are allowed per request.`, {
-      errors: [{ pointer: "#/texts", detail: `must contain at most ${LIMITS.maxTexts} texts, got ${texts.length}` }],
+    throw new ProblemError("too_many_texts", `${field} has ${texts.length} items; at most ${LIMITS.maxTexts} are allowed per request.`, {
+      errors: [{ pointer: `#/${field}`, detail: `must contain at most ${LIMITS.maxTexts} texts, got ${texts.length}` }],
     });
   }
   const empty: ProblemItem[] = [];
   const long: ProblemItem[] = [];
   texts.forEach((text, i) => {
-    const pointer = single ? "#/text" : `#/texts/${i}`;
-    const name = single ? "text" : `texts[${i}]`;
-    if (text.trim() === "") empty.push({ pointer, detail: `${name} is empty or only whitespace` });
+    const pointer = single ? `#/${field}` : `#/${field}/${i}`;
+    const name = single ? field : `${field}[${i}]`;
+    if (typeof text !== "string") {
+      if (text.length === 0) empty.push({ pointer, detail: `${name} is an empty list of token ids` });
+      else if (text.length > LIMITS.maxTextChars) long.push({ pointer, detail: `${name} has ${text.length} token ids; at most ${LIMITS.maxTextChars} are allowed` });
+    } else if (text.trim() === "") empty.push({ pointer, detail: `${name} is empty or only whitespace` });
     else {
       const n = text.length > LIMITS.maxTextChars ? codePoints(text) : 0;
       if (n > LIMITS.maxTextChars) long.push({ pointer, detail: `${name} has ${n} characters; at most ${LIMITS.maxTextChars} are allowed` });

@@ -6,15 +6,22 @@ import type { Kernel } from "../kernel/index.ts";
 import { type PackageConfig, hasMlmDecoder } from "../weights/format/config.ts";
 import type { WeightPackage } from "../weights/read/package.ts";
 import { type Sequence, allocRunState, encode } from "./encoder.ts";
-import { UfbError } from "../errors.ts";
+import { NoContentError, UfbError } from "../errors.ts";
 import { classify, mlmLogits, pool } from "./heads.ts";
 import { loadResidentWeights } from "./resident.ts";
 import { TextTokenizer, type TokenizedText } from "./tokenizer.ts";
 import type { ModelWeights } from "./weights.ts";
-import { type ClassifyResult, type EmbedResult, type FillMaskResult, type PhaseTimer, type Usage, classifyResult, fillMaskResults, maskPositions } from "./tasks.ts";
+import { type ClassifyResult, type EmbedResult, type FillMaskResult, type PhaseTimer, type TokenizeResult, type Usage, classifyResult, fillMaskResults, maskPositions } from "./tasks.ts";
 import { fffLevels, fffNodesPerTree } from "./config.ts";
 
 export type { Sequence } from "./encoder.ts";
+
+/**
+ * Text made only of whitespace, control (Cc) and format (Cf: zero-width, BOM, soft hyphen) characters.
+ * Some tokenizers map a control character to <unk>, which counts as a content token; such a text still
+ * has no content, whatever the vocabulary.
+ */
+const NO_CONTENT = /^[\s\p{Cc}\p{Cf}\p{Z}]*$/u;
 
 export interface RunRequest {
   sequences: Sequence[];
@@ -128,8 +135,11 @@ export class Engine {
     return { results, usage };
   }
 
-  /** One pooled vector per text (the model's pooler; avg for MLM packages). */
-  async embed(texts: string[], options: TaskOptions = {}): Promise<{ results: EmbedResult[]; usage: Usage }> {
+  /**
+   * One pooled vector per text (the model's pooler; avg for MLM packages). A text may be given as token ids
+   * of this model's vocabulary (OpenAI's token-array input).
+   */
+  async embed(texts: (string | number[])[], options: TaskOptions = {}): Promise<{ results: EmbedResult[]; usage: Usage }> {
     const encoded = this.tokenize(texts, options.timer);
     const { result, usage } = await this.metered({ sequences: encoded.map((e) => ({ ids: e.ids })), pooled: true }, options.timer);
     return { results: encoded.map((e, b) => ({ vector: Array.from(result.pooled![b]), tokens: e.ids.length, truncated: e.truncated })), usage };
@@ -146,13 +156,29 @@ export class Engine {
     return { results: fillMaskResults(this.tokenizer, encoded, positions, result.mlm!, options.topK), usage };
   }
 
-  private tokenize(texts: string[], timer?: PhaseTimer): TokenizedText[] {
+  /** The tokens of each text as the model sees them (template included, truncated), without running it. */
+  tokens(texts: string[], options: TaskOptions = {}): TokenizeResult[] {
+    return this.tokenize(texts, options.timer).map((e) => ({
+      tokens: e.ids.map((id, p) => ({ id, text: e.tokens[p], special: this.tokenizer.isSpecial(id) })),
+      truncated: e.truncated,
+    }));
+  }
+
+  /**
+   * Tokenizes every text (a string, or token ids of the vocabulary); a text without a content token is
+   * refused: NoContentError names each one by index.
+   */
+  tokenize(texts: (string | number[])[], timer?: PhaseTimer): TokenizedText[] {
     timer?.start("tokenize");
+    let encoded: TokenizedText[];
     try {
-      return texts.map((t) => this.tokenizer.encode(t));
+      encoded = texts.map((t, i) => (typeof t === "string" ? this.tokenizer.encode(t) : this.tokenizer.encodeIds(t, `input[${i}]`)));
     } finally {
       timer?.end("tokenize");
     }
+    const empty = encoded.flatMap((e, i) => (e.contentTokens === 0 || (typeof texts[i] === "string" && NO_CONTENT.test(texts[i])) ? [i] : []));
+    if (empty.length > 0) throw new NoContentError(empty);
+    return encoded;
   }
 
   /** Runs `request` in its turn, with what it read and the neurons it used. */

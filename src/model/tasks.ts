@@ -22,10 +22,20 @@ export interface Usage {
   cacheApiHits?: number;
 }
 
-/** Spans reported in the Server-Timing header. The service calls these around its phases. */
+/**
+ * Phases of a request, reported in `usage.phases_ms` and the Server-Timing header:
+ * `load` (opening a model: pointer, manifest, tokenizer, dense segment and top tier from R2, cache fill),
+ * `tokenize`, `fetch` (weight reads during the run) and `compute` (the rest of the run).
+ */
+export type Phase = "load" | "tokenize" | "fetch" | "compute";
+
+/**
+ * The service and engine call these around their phases. Spans may nest (a fetch inside the compute of a
+ * run); the timer counts each moment once, for the innermost kind (see PhaseClock), so phases never overlap.
+ */
 export interface PhaseTimer {
-  start(phase: "tokenize" | "fetch" | "compute"): void;
-  end(phase: "tokenize" | "fetch" | "compute"): void;
+  start(phase: Phase): void;
+  end(phase: Phase): void;
 }
 
 export interface LabelScore {
@@ -44,6 +54,8 @@ export interface ClassifyResult {
   score: number;
   /** Every label's probability (softmax of the logits), highest first; the first `topK` when asked. */
   scores: LabelScore[];
+  /** The head's raw logits in label order (what `raw_scores` / `function_to_apply` of compatible APIs need). */
+  logits: number[];
   tokens: number;
   truncated: boolean;
   explain?: {
@@ -57,6 +69,12 @@ export interface EmbedResult {
   /** Pooled sentence vector (the model's pooler: avg over real tokens, or the first token). */
   vector: number[];
   tokens: number;
+  truncated: boolean;
+}
+
+export interface TokenizeResult {
+  /** The tokens with the template's special tokens, after truncation. */
+  tokens: { id: number; text: string; special: boolean }[];
   truncated: boolean;
 }
 
@@ -114,6 +132,7 @@ export function classifyResult(
     label: scores[0].label,
     score: scores[0].score,
     scores: options.topK === undefined ? scores : scores.slice(0, Math.min(options.topK, scores.length)),
+    logits: Array.from(logits),
     tokens: e.ids.length,
     truncated: e.truncated,
   };

@@ -132,6 +132,29 @@ export class TextTokenizer {
   }
 
   /**
+   * Encodes a text given as token ids of this vocabulary (OpenAI's token-array input): truncated and put in
+   * the template like encode(). Every id must be a token of the vocabulary; `where` names the input in errors.
+   */
+  encodeIds(content: readonly number[], where: string): TokenizedText {
+    const tokens = content.map((id, p) => {
+      const t = Number.isInteger(id) ? this.idToToken[id] : undefined;
+      if (t === undefined) throw new UfbError("invalid_input", `${where}[${p}]: ${id} is not a token id of this model (expected an integer in [0, ${this.idToToken.length - 1}])`);
+      return t;
+    });
+    const specials = this.specialsSingle;
+    const fullLength = tokens.length + specials;
+    const truncated = fullLength > this.maxLength;
+    const kept = truncated ? tokens.slice(0, Math.max(0, this.maxLength - specials)) : tokens;
+    const all = this.applyTemplate(kept, null);
+    return { ids: all.map((t) => this.tokenId(t)), tokens: all, truncated, fullLength, contentTokens: this.countContent(tokens) };
+  }
+
+  /** Whether `id` is one of the template's special tokens (<pad>, <cls>, <sep>, <s>, </s>). */
+  isSpecial(id: number): boolean {
+    return this.notContent.has(id);
+  }
+
+  /**
    * Ids of many texts, by the same code path as encode() but without truncation. With
    * `addSpecialTokens: false` each text gives only its own tokens (what corpus tokenization wants).
    */

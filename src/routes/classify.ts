@@ -3,10 +3,9 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppDeps, AppEnv } from "../http/env.ts";
 import { renderClassify } from "../http/render.ts";
 import { ClassifyRequest, ClassifyResponse } from "../http/schemas.ts";
-import { requestTexts } from "../http/texts.ts";
 import { jsonBody } from "../middleware/json-body/index.ts";
 import { phaseTimer } from "../middleware/phase-timer/index.ts";
-import { bearerSecurity, checkCount, commonHeaders, problemResponses, serviceFor } from "./common.ts";
+import { bearerSecurity, checkCount, commonHeaders, nativeTexts, problemResponses, serviceFor } from "./common.ts";
 
 export const classifyRoute = createRoute({
   method: "post",
@@ -27,10 +26,10 @@ export const classifyRoute = createRoute({
 export function registerClassify(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
   app.openapi(classifyRoute, async (c) => {
     const body = c.req.valid("json");
-    const texts = requestTexts(body);
+    const texts = nativeTexts(c, body);
     const service = await serviceFor(c, deps);
     const out = await service.classify(texts, { model: body.model, topK: body.top_k, explain: body.explain ?? false, timer: c.get("phaseTimer") });
     checkCount("classify", out.results, texts);
-    return c.json(renderClassify(out), 200);
+    return c.json(renderClassify(out, c.get("phaseTimer").totals), 200);
   });
 }

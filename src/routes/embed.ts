@@ -3,10 +3,9 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppDeps, AppEnv } from "../http/env.ts";
 import { renderEmbed } from "../http/render.ts";
 import { EmbedRequest, EmbedResponse } from "../http/schemas.ts";
-import { requestTexts } from "../http/texts.ts";
 import { jsonBody } from "../middleware/json-body/index.ts";
 import { phaseTimer } from "../middleware/phase-timer/index.ts";
-import { bearerSecurity, checkCount, commonHeaders, problemResponses, serviceFor } from "./common.ts";
+import { bearerSecurity, checkCount, commonHeaders, nativeTexts, problemResponses, serviceFor } from "./common.ts";
 
 export const embedRoute = createRoute({
   method: "post",
@@ -27,10 +26,10 @@ export const embedRoute = createRoute({
 export function registerEmbed(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
   app.openapi(embedRoute, async (c) => {
     const body = c.req.valid("json");
-    const texts = requestTexts(body);
+    const texts = nativeTexts(c, body);
     const service = await serviceFor(c, deps);
     const out = await service.embed(texts, { model: body.model, timer: c.get("phaseTimer") });
     checkCount("embed", out.results, texts);
-    return c.json(renderEmbed(out), 200);
+    return c.json(renderEmbed(out, c.get("phaseTimer").totals), 200);
   });
 }

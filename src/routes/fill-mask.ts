@@ -4,10 +4,9 @@ import type { AppDeps, AppEnv } from "../http/env.ts";
 import { LIMITS } from "../http/limits.ts";
 import { renderFillMask } from "../http/render.ts";
 import { FillMaskRequest, FillMaskResponse } from "../http/schemas.ts";
-import { requestTexts } from "../http/texts.ts";
 import { jsonBody } from "../middleware/json-body/index.ts";
 import { phaseTimer } from "../middleware/phase-timer/index.ts";
-import { bearerSecurity, checkCount, commonHeaders, problemResponses, serviceFor } from "./common.ts";
+import { bearerSecurity, checkCount, commonHeaders, nativeTexts, problemResponses, serviceFor } from "./common.ts";
 
 export const fillMaskRoute = createRoute({
   method: "post",
@@ -15,7 +14,7 @@ export const fillMaskRoute = createRoute({
   operationId: "fillMask",
   tags: ["inference"],
   summary: "Fill masked tokens",
-  description: "For MLM packages (e.g. UltraFastBERT-1x11-long). Each text must contain the tokenizer's mask token (`[MASK]` for BERT vocabularies); a classifier package answers 422 `unsupported_task`.",
+  description: "For MLM packages (e.g. UltraFastBERT-1x11-long). Each text must contain the mask token `<mask>`; a classifier package answers 422 `unsupported_task`.",
   security: bearerSecurity,
   middleware: [jsonBody(), phaseTimer()] as const,
   request: { body: { required: true, content: { "application/json": { schema: FillMaskRequest } } } },
@@ -28,10 +27,10 @@ export const fillMaskRoute = createRoute({
 export function registerFillMask(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
   app.openapi(fillMaskRoute, async (c) => {
     const body = c.req.valid("json");
-    const texts = requestTexts(body);
+    const texts = nativeTexts(c, body);
     const service = await serviceFor(c, deps);
     const out = await service.fillMask(texts, { model: body.model, topK: body.top_k ?? LIMITS.fillMaskTopKDefault, timer: c.get("phaseTimer") });
     checkCount("fillMask", out.results, texts);
-    return c.json(renderFillMask(out), 200);
+    return c.json(renderFillMask(out, c.get("phaseTimer").totals), 200);
   });
 }

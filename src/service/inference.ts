@@ -4,7 +4,7 @@
  * model's info.
  */
 import type { LoadedModel, ModelRegistry } from "./registry.ts";
-import type { ClassifyResult, EmbedResult, FillMaskResult, InferenceService, ModelInfo, ServiceOptions, Usage } from "./types.ts";
+import type { ClassifyResult, EmbedResult, FillMaskResult, InferenceService, ModelInfo, PhaseTimer, ServiceOptions, TokenizeResult, Usage } from "./types.ts";
 
 export class WorkerInferenceService implements InferenceService {
   private readonly registry: ModelRegistry;
@@ -17,21 +17,30 @@ export class WorkerInferenceService implements InferenceService {
     return this.registry.list();
   }
 
-  classify(texts: string[], options: ServiceOptions & { topK?: number; explain?: boolean }): Promise<{ model: ModelInfo; results: ClassifyResult[]; usage: Usage }> {
-    return this.onModel(options.model, (m) => m.engine.classify(texts, options));
+  modelInfo(model?: string): Promise<ModelInfo> {
+    return this.registry.info(model);
   }
 
-  embed(texts: string[], options: ServiceOptions): Promise<{ model: ModelInfo; results: EmbedResult[]; usage: Usage }> {
-    return this.onModel(options.model, (m) => m.engine.embed(texts, options));
+  classify(texts: string[], options: ServiceOptions & { topK?: number; explain?: boolean }): Promise<{ model: ModelInfo; results: ClassifyResult[]; usage: Usage }> {
+    return this.onModel(options.model, options.timer, (m) => m.engine.classify(texts, options));
+  }
+
+  async tokenize(texts: string[], options: ServiceOptions): Promise<{ model: ModelInfo; results: TokenizeResult[] }> {
+    const model = await this.registry.model(options.model, options.timer);
+    return { model: model.info, results: model.engine.tokens(texts, options) };
+  }
+
+  embed(texts: (string | number[])[], options: ServiceOptions): Promise<{ model: ModelInfo; results: EmbedResult[]; usage: Usage }> {
+    return this.onModel(options.model, options.timer, (m) => m.engine.embed(texts, options));
   }
 
   fillMask(texts: string[], options: ServiceOptions & { topK?: number }): Promise<{ model: ModelInfo; results: FillMaskResult[]; usage: Usage }> {
-    return this.onModel(options.model, (m) => m.engine.fillMask(texts, options));
+    return this.onModel(options.model, options.timer, (m) => m.engine.fillMask(texts, options));
   }
 
   /** Runs a task on the named model; a failure that shows the model stale or stuck drops it (registry.failed). */
-  private async onModel<R extends object>(name: string | undefined, task: (m: LoadedModel) => Promise<R>): Promise<{ model: ModelInfo } & R> {
-    const model = await this.registry.model(name);
+  private async onModel<R extends object>(name: string | undefined, timer: PhaseTimer | undefined, task: (m: LoadedModel) => Promise<R>): Promise<{ model: ModelInfo } & R> {
+    const model = await this.registry.model(name, timer);
     try {
       return { model: model.info, ...(await task(model)) };
     } catch (e) {

@@ -22,7 +22,7 @@ import { type Manifest, parseManifest } from "../weights/format/manifest.ts";
 import { storageCall, withTimeout } from "../weights/read/limiter.ts";
 import { sha256Hex, withOneRetry } from "../weights/read/sha256.ts";
 import { type R2BucketLike, R2Source } from "../weights/read/sources.ts";
-import type { ModelInfo } from "./types.ts";
+import type { ModelInfo, PhaseTimer } from "./types.ts";
 
 /**
  * The part of an R2 binding the registry uses (tests wrap it to inject faults; bench/cold.ts stands in for
@@ -94,13 +94,47 @@ export class ModelRegistry {
   }
 
   /**
-   * The model a request names (or the default), loaded. The request that starts a load awaits it itself;
-   * a request that finds it running joins it for at most `joinTimeoutMs`, on its own timer (the load's I/O
-   * belongs to the request that started it and dies with it), then drops it so that the next request loads
-   * again. A model whose engine is broken (a run stuck past its deadline) is replaced.
+   * The model a request names (or the default), loaded. Unless it is loaded and its pointer fresh, the time
+   * until it is ready (pointer and manifest reads, the load, or waiting for another request's load) is the
+   * request's `load` phase.
    */
-  async model(requested?: string): Promise<LoadedModel> {
-    const { name, version, pinned } = await this.resolve(requested ?? this.options.defaultModel);
+  async model(requested?: string, timer?: PhaseTimer): Promise<LoadedModel> {
+    const spec = requested ?? this.options.defaultModel;
+    const warm = this.warm(spec);
+    if (warm) return warm;
+    timer?.start("load");
+    try {
+      return await this.open(spec);
+    } finally {
+      timer?.end("load");
+    }
+  }
+
+  /** The loaded model for `spec` when nothing needs reading or waiting (pointer fresh, load done, engine sound). */
+  private warm(spec: string): LoadedModel | undefined {
+    const [name, pinned] = spec.split("@");
+    let version = pinned;
+    if (version === undefined) {
+      const cached = this.pointers.get(name);
+      if (!cached || Date.now() - cached.at >= this.options.pointerTtlMs) return undefined;
+      version = cached.version;
+    }
+    const id = `${name}@${version}`;
+    const entry = this.loaded.get(id);
+    if (!entry?.model || entry.model.engine.broken) return undefined;
+    this.loaded.delete(id); // re-insert: most recently used last
+    this.loaded.set(id, entry);
+    return entry.model;
+  }
+
+  /**
+   * Resolves and loads. The request that starts a load awaits it itself; a request that finds it running
+   * joins it for at most `joinTimeoutMs`, on its own timer (the load's I/O belongs to the request that
+   * started it and dies with it), then drops it so that the next request loads again. A model whose engine
+   * is broken (a run stuck past its deadline) is replaced.
+   */
+  private async open(spec: string): Promise<LoadedModel> {
+    const { name, version, pinned } = await this.resolve(spec);
     const id = `${name}@${version}`;
     const entry = this.loaded.get(id);
     if (entry) {
@@ -166,6 +200,12 @@ export class ModelRegistry {
     // a load is a few storage calls in a row (manifest, head, tokenizer and dense segment, top tier), each
     // bounded by the read timeout, plus one re-read of a corrupt piece
     return 6 * this.timeoutMs;
+  }
+
+  /** A model's info from its manifest (nothing is loaded). */
+  async info(requested?: string): Promise<ModelInfo> {
+    const { name, version, pinned } = await this.resolve(requested ?? this.options.defaultModel);
+    return modelInfo(name, version, await this.manifest(name, version, pinned));
   }
 
   /** Every model in the bucket with a `current` version (manifests only; nothing is loaded). */

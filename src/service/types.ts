@@ -38,11 +38,13 @@ export type {
   FillMaskCandidate,
   FillMaskResult,
   LabelScore,
+  Phase,
   PhaseTimer,
   TokenExplanation,
+  TokenizeResult,
   Usage,
 } from "../model/tasks.ts";
-import type { ClassifyResult, EmbedResult, FillMaskResult, PhaseTimer, Usage } from "../model/tasks.ts";
+import type { ClassifyResult, EmbedResult, FillMaskResult, PhaseTimer, TokenizeResult, Usage } from "../model/tasks.ts";
 
 export interface ServiceOptions {
   /** Model name; the default model (wrangler var MODEL) when absent. */
@@ -53,6 +55,11 @@ export interface ServiceOptions {
 export interface InferenceService {
   listModels(): Promise<ModelInfo[]>;
   classify(texts: string[], options: ServiceOptions & { topK?: number; explain?: boolean }): Promise<{ model: ModelInfo; results: ClassifyResult[]; usage: Usage }>;
-  embed(texts: string[], options: ServiceOptions): Promise<{ model: ModelInfo; results: EmbedResult[]; usage: Usage }>;
+  /** A text may be token ids of the model's vocabulary (OpenAI's token-array input). */
+  embed(texts: (string | number[])[], options: ServiceOptions): Promise<{ model: ModelInfo; results: EmbedResult[]; usage: Usage }>;
+  /** What a model is (its manifest), without loading its weights: the default model when `model` is absent. */
+  modelInfo(model?: string): Promise<ModelInfo>;
+  /** The tokens of each text as the model sees them; loads the model (its tokenizer) but runs nothing. */
+  tokenize(texts: string[], options: ServiceOptions): Promise<{ model: ModelInfo; results: TokenizeResult[] }>;
   fillMask(texts: string[], options: ServiceOptions & { topK?: number }): Promise<{ model: ModelInfo; results: FillMaskResult[]; usage: Usage }>;
 }

@@ -23,7 +23,10 @@ describe("POST /v1/classify", () => {
     expect(r.tokens).toBe(5);
     expect(r.truncated).toBe(false);
     expect(r.explain).toBeUndefined();
-    expect(body.usage).toEqual({ tokens: 5, neurons_used: 30, neurons_available: 70, r2_reads: 2, bytes_fetched: 4096, cache_hits: 5 });
+    const { phases_ms, ...counts } = body.usage;
+    expect(counts).toEqual({ tokens: 5, neurons_used: 30, neurons_available: 70, r2_reads: 2, bytes_fetched: 4096, cache_hits: 5 });
+    // the fake service enters tokenize, compute and fetch (no load: the fake has nothing to open)
+    expect(Object.keys(phases_ms ?? {}).sort()).toEqual(["compute", "fetch", "tokenize"]);
     expect(service.calls).toHaveLength(1);
     expect(service.calls[0].texts).toEqual(["a fine film"]);
     expect(service.calls[0].options).toMatchObject({ model: undefined, topK: undefined, explain: false });

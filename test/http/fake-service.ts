@@ -36,8 +36,8 @@ export const MLM: ModelInfo = {
 };
 
 export interface Call {
-  method: "listModels" | "classify" | "embed" | "fillMask";
-  texts?: string[];
+  method: "listModels" | "classify" | "embed" | "fillMask" | "modelInfo" | "tokenize";
+  texts?: (string | number[])[];
   options?: ServiceOptions & { topK?: number; explain?: boolean };
 }
 
@@ -113,7 +113,9 @@ export class FakeService implements InferenceService {
       const raw = labels.map((_, i) => 1 + ((hash(text + i) % 1000) / 1000));
       const sum = raw.reduce((a, b) => a + b, 0);
       const scores = labels.map((label, i) => ({ label, score: raw[i] / sum })).sort((a, b) => b.score - a.score);
-      const r: ClassifyResult = { label: scores[0].label, score: scores[0].score, scores: scores.slice(0, options.topK ?? scores.length), tokens: n, truncated };
+      // logits whose softmax is raw / sum
+      const logits = raw.map((x) => Math.log(x));
+      const r: ClassifyResult = { label: scores[0].label, score: scores[0].score, scores: scores.slice(0, options.topK ?? scores.length), logits, tokens: n, truncated };
       if (options.explain) {
         const toks = ["[CLS]", ...tokens, "[SEP]"];
         r.explain = {
@@ -127,13 +129,33 @@ export class FakeService implements InferenceService {
     return { model, results, usage: this.#usage(model, total) };
   }
 
-  async embed(texts: string[], options: ServiceOptions) {
+  async modelInfo(name?: string): Promise<ModelInfo> {
+    this.calls.push({ method: "modelInfo", options: { model: name } });
+    this.#throwIfFailing();
+    return this.#model(name, CLASSIFIER);
+  }
+
+  async tokenize(texts: string[], options: ServiceOptions) {
+    this.calls.push({ method: "tokenize", texts, options });
+    this.#throwIfFailing();
+    const model = this.#model(options.model, CLASSIFIER);
+    this.#phases(options);
+    const results = texts.map((text) => {
+      const { tokens, truncated } = words(text, model);
+      const all = ["[CLS]", ...tokens, "[SEP]"];
+      return { tokens: all.map((t, p) => ({ id: p === 0 ? 1 : p === all.length - 1 ? 2 : 10 + (hash(t) % 90), text: t, special: p === 0 || p === all.length - 1 })), truncated };
+    });
+    return { model, results };
+  }
+
+  async embed(texts: (string | number[])[], options: ServiceOptions) {
     this.calls.push({ method: "embed", texts, options });
     this.#throwIfFailing();
     const model = this.#model(options.model, CLASSIFIER);
     this.#phases(options);
     let total = 0;
-    const results: EmbedResult[] = texts.map((text) => {
+    const results: EmbedResult[] = texts.map((input) => {
+      const text = typeof input === "string" ? input : input.join(" ");
       const { tokens, truncated } = words(text, model);
       total += tokens.length + 2;
       return { vector: Array.from({ length: model.config.hiddenSize }, (_, i) => ((hash(text + i) % 2000) - 1000) / 1000), tokens: tokens.length + 2, truncated };

@@ -50,7 +50,7 @@ describe("Server-Timing", () => {
     }
   });
 
-  it("should sum repeated spans and count nested or overlapping spans once", () => {
+  it("should sum repeated spans, count overlapping spans of one phase once, and never count a moment twice", () => {
     let t = 0;
     const clock = new PhaseClock(() => t);
     clock.start("fetch"); // 0
@@ -66,8 +66,27 @@ describe("Server-Timing", () => {
     clock.end("fetch"); // +5
     clock.end("tokenize"); // end without start: ignored
     t = 20;
-    const totals = clock.close(); // compute still open: closed at 20 → 15
-    expect(Object.fromEntries(totals)).toEqual({ fetch: 10, compute: 15 });
+    const totals = clock.close(); // compute open 5..20 = 15, less the fetch inside it (7..12) → 10
+    expect(Object.fromEntries(totals)).toEqual({ fetch: 10, compute: 10 });
+    // the phases add up to the time some phase was open (0..20)
+    expect([...totals.values()].reduce((a, b) => a + b, 0)).toBe(20);
+  });
+
+  it("should give a load inside other phases to load alone", () => {
+    let t = 0;
+    const clock = new PhaseClock(() => t);
+    clock.start("compute"); // 0
+    t = 1;
+    clock.start("fetch"); // 1
+    t = 2;
+    clock.start("load"); // 2: load wins over fetch and compute
+    t = 9;
+    clock.end("load"); // 9
+    t = 10;
+    clock.end("fetch"); // fetch 1..2 and 9..10
+    t = 13;
+    clock.end("compute"); // compute 0..1 and 10..13
+    expect(Object.fromEntries(clock.close())).toEqual({ compute: 4, fetch: 2, load: 7 });
   });
 
   it("should write the phases through hono/timing, also when the handler throws", async () => {
@@ -91,7 +110,7 @@ describe("Server-Timing", () => {
       throw new Error("R2 timeout");
     });
     app.onError((_, c) => c.text("failed", 503));
-    expect((await app.request("/ok")).headers.get("Server-Timing")).toBe('tokenize;dur=1.50;desc="Tokenize",compute;dur=3.75;desc="Encoder and head"');
+    expect((await app.request("/ok")).headers.get("Server-Timing")).toBe('tokenize;dur=1.50;desc="Tokenize",compute;dur=2.25;desc="Encoder and head (without fetch)"');
     const boom = await app.request("/boom");
     expect(boom.status).toBe(503);
     expect(boom.headers.get("Server-Timing")).toBe('fetch;dur=4.00;desc="Weight fetch (R2 and cache)"');

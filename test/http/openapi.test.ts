@@ -14,6 +14,7 @@ type Doc = Schema & {
 };
 type Operation = {
   operationId: string;
+  tags?: string[];
   security?: Record<string, string[]>[];
   requestBody?: { required: boolean; content: Record<string, { schema: Schema }> };
   responses: Record<string, { description: string; headers?: Record<string, Schema>; content?: Record<string, { schema: Schema }> }>;
@@ -28,6 +29,19 @@ const ROUTES: [string, string, string[]][] = [
   ["/healthz", "get", ["500"]],
 ];
 
+/** Compatible routes: their API's error body (a schema of its own) at each status. */
+const TEI_ERRORS = ["400", "401", "413", "415", "422", "424", "429", "503"];
+const COMPAT: [string, string, string[], string][] = [
+  ["/models/{model}", "post", INFERENCE_ERRORS, "HfError"],
+  ["/embed", "post", TEI_ERRORS, "TeiError"],
+  ["/predict", "post", TEI_ERRORS, "TeiError"],
+  ["/tokenize", "post", TEI_ERRORS, "TeiError"],
+  ["/info", "get", TEI_ERRORS, "TeiError"],
+  ["/v1/embeddings", "post", INFERENCE_ERRORS, "OpenAIError"],
+  ["/ai/run/@cf/huggingface/distilbert-sst-2-int8", "post", INFERENCE_ERRORS, "WorkersAiError"],
+  ["/ai/run/{model}", "post", INFERENCE_ERRORS, "WorkersAiError"],
+];
+
 let doc: Doc;
 beforeAll(async () => {
   const res = await setup().request("/openapi.json");
@@ -40,7 +54,7 @@ describe("GET /openapi.json", () => {
     expect(doc.openapi).toBe("3.1.0");
     expect(doc.info.title).toBeTruthy();
     expect(doc.info.version).toMatch(/^\d+\.\d+\.\d+$/);
-    expect(Object.keys(doc.paths).sort()).toEqual(ROUTES.map(([p]) => p).sort());
+    expect(Object.keys(doc.paths).sort()).toEqual([...ROUTES, ...COMPAT].map(([p]) => p).sort());
     expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(["Problem", "ClassifyRequest", "ClassifyResponse", "EmbedResponse", "FillMaskResponse", "ModelsResponse", "Usage"]));
   });
 
@@ -50,13 +64,23 @@ describe("GET /openapi.json", () => {
     for (const ref of refs) expect(() => resolveRef(ref, doc)).not.toThrow();
   });
 
-  it("should declare the bearer scheme and require it on /v1/* only", () => {
+  it("should declare the bearer scheme and require it on /v1/* and the compatible routes only", () => {
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: "http", scheme: "bearer" });
     for (const [path, method] of ROUTES) {
       const op = doc.paths[path][method];
       if (path.startsWith("/v1/")) expect(op.security).toEqual([{ bearerAuth: [] }]);
       else expect(op.security).toBeUndefined();
     }
+    for (const [path, method] of COMPAT) expect(doc.paths[path][method].security).toEqual([{ bearerAuth: [] }]);
+  });
+
+  it.each(COMPAT)("%s %s should declare 200 JSON and each error in its API's shape", (path, method, errors, errorSchema) => {
+    const op = doc.paths[path][method];
+    expect(op.operationId).toBeTruthy();
+    expect(op.tags).toEqual(["compatible"]);
+    expect(Object.keys(op.responses).sort()).toEqual(["200", ...errors].sort());
+    expect(op.responses["200"].content?.["application/json"].schema.$ref).toMatch(/^#\/components\/schemas\//);
+    for (const status of errors) expect(op.responses[status].content?.["application/json"].schema).toEqual({ $ref: `#/components/schemas/${errorSchema}` });
   });
 
   it.each(ROUTES)("%s %s should declare 200 JSON and each error as problem+json", (path, method, errors) => {
@@ -95,7 +119,7 @@ describe("GET /openapi.json", () => {
 
 /** Real responses of the app, checked against the schema the document publishes for their status. */
 describe("responses match the published document", () => {
-  type Case = { name: string; method: "get" | "post"; path: string; body?: unknown; fail?: ErrorCode | "crash"; headers?: Record<string, string>; bindings?: Record<string, string>; status: number };
+  type Case = { name: string; method: "get" | "post"; path: string; doc?: string; body?: unknown; fail?: ErrorCode | "crash"; headers?: Record<string, string>; bindings?: Record<string, string>; status: number };
   const cases: Case[] = [
     { name: "classify", method: "post", path: "/v1/classify", body: { texts: ["a b", "c"], top_k: 2 }, status: 200 },
     { name: "classify explain", method: "post", path: "/v1/classify", body: { text: "a b", explain: true }, status: 200 },
@@ -118,6 +142,25 @@ describe("responses match the published document", () => {
     { name: "models corrupt", method: "get", path: "/v1/models", fail: "weights_corrupt", status: 502 },
     { name: "unavailable", method: "post", path: "/v1/fill-mask", body: { text: "[MASK]" }, fail: "weights_unavailable", status: 503 },
     { name: "models unavailable", method: "get", path: "/v1/models", fail: "weights_unavailable", status: 503 },
+    { name: "hf", method: "post", path: "/models/sst2-tiny", doc: "/models/{model}", body: { inputs: ["a b", "c"], parameters: { top_k: 1 } }, status: 200 },
+    { name: "hf unknown field", method: "post", path: "/models/sst2-tiny", doc: "/models/{model}", body: { inputs: "a", temperature: 1 }, status: 422 },
+    { name: "hf crash", method: "post", path: "/models/sst2-tiny", doc: "/models/{model}", body: { inputs: "a" }, fail: "crash", status: 500 },
+    { name: "tei embed", method: "post", path: "/embed", body: { inputs: "a b" }, status: 200 },
+    { name: "tei predict", method: "post", path: "/predict", body: { inputs: [["a"], ["b"]] }, status: 200 },
+    { name: "tei predict single", method: "post", path: "/predict", body: { inputs: "a" }, status: 200 },
+    { name: "tei tokenize", method: "post", path: "/tokenize", body: { inputs: ["a b"] }, status: 200 },
+    { name: "tei info", method: "get", path: "/info", status: 200 },
+    { name: "tei too many", method: "post", path: "/embed", body: { inputs: Array(LIMITS.maxTexts + 1).fill("a") }, status: 413 },
+    { name: "tei empty", method: "post", path: "/embed", body: { inputs: [" "] }, status: 422 },
+    { name: "tei backend", method: "post", path: "/predict", body: { inputs: "a" }, fail: "weights_corrupt", status: 424 },
+    { name: "tei unhealthy", method: "post", path: "/embed", body: { inputs: "a" }, fail: "weights_unavailable", status: 503 },
+    { name: "openai", method: "post", path: "/v1/embeddings", body: { input: ["a", "b c"], model: "sst2-tiny" }, status: 200 },
+    { name: "openai base64", method: "post", path: "/v1/embeddings", body: { input: "a", model: "sst2-tiny", encoding_format: "base64" }, status: 200 },
+    { name: "openai unknown model", method: "post", path: "/v1/embeddings", body: { input: "a", model: "text-embedding-3-small" }, status: 404 },
+    { name: "openai no token", method: "post", path: "/v1/embeddings", body: { input: "a", model: "sst2-tiny" }, bindings: { API_TOKEN: "t" }, status: 401 },
+    { name: "workers ai", method: "post", path: "/ai/run/@cf/huggingface/distilbert-sst-2-int8", body: { text: "a b" }, status: 200 },
+    { name: "workers ai named", method: "post", path: "/ai/run/sst2-tiny", doc: "/ai/run/{model}", body: { text: "a b" }, status: 200 },
+    { name: "workers ai too large", method: "post", path: "/ai/run/sst2-tiny", doc: "/ai/run/{model}", body: { text: "a".repeat(LIMITS.maxBodyBytes) }, status: 413 },
   ];
 
   it.each(cases)("$name: $method $path → $status", async (c) => {
@@ -127,7 +170,7 @@ describe("responses match the published document", () => {
     const res = c.method === "post" ? await post(c.path, c.body, c.headers) : await request(c.path);
     vi.restoreAllMocks();
     expect(res.status).toBe(c.status);
-    const declared = doc.paths[c.path][c.method].responses[String(res.status)];
+    const declared = doc.paths[c.doc ?? c.path][c.method].responses[String(res.status)];
     expect(declared, `status ${res.status} is not declared for ${c.method} ${c.path}`).toBeDefined();
     const type = res.headers.get("Content-Type") ?? "";
     const media = declared.content?.[type];

@@ -49,7 +49,8 @@ describe("ufb convert + inspect on the fixtures", () => {
   it("should convert tiny to f32 with the sizes computed by hand", () => {
     const out = join(tmp, "tiny-f32");
     const r = ufb(["convert", `${FIXTURES}/tiny`, out, "--dtype", "f32"]);
-    expect(r.stderr).toBe("");
+    // stderr carries only progress lines (plain, as it is a pipe here)
+    expect(r.stderr.split("\n").filter((l) => l && !l.startsWith("ufb convert: writing "))).toEqual([]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/ufb convert: .*tiny → .*tiny-f32 \(f32, /);
     // header 64 | embeddings 512·64·4 = 131072 | dense 134208 (norms, 2 × (qkv 49152 + out 16384 + norms), 64-aligned)
@@ -125,6 +126,15 @@ describe("ufb convert + inspect on the fixtures", () => {
 
 describe("ufb synth", () => {
   const env = { SOURCE_DATE_EPOCH: "0" };
+  it("should print plain progress lines when stderr is not a terminal (CI logs, pipes)", () => {
+    const run = ufb(["synth", join(tmp, "syn-progress"), "--preset", "tiny-classifier"], env);
+    expect(run.code).toBe(0);
+    // spawnSync pipes stderr: no carriage returns or escape codes, whole lines naming the command
+    const lines = run.stderr.split("\n").filter((l) => l.startsWith("ufb synth: writing "));
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    expect(run.stderr).not.toMatch(/\r|\x1b\[/);
+  });
+
   it("should be deterministic per seed", () => {
     const a = join(tmp, "syn-a");
     const b = join(tmp, "syn-b");

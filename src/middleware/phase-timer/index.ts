@@ -9,6 +9,7 @@ import type { AppEnv } from "../../http/env.ts";
 import type { PhaseTimer } from "../../service/types.ts";
 
 type Phase = Parameters<PhaseTimer["start"]>[0];
+export type { Phase };
 
 export type PhaseTimerOptions = {
   /** Description (`desc=`) of each phase in the Server-Timing header. */
@@ -20,45 +21,60 @@ export type PhaseTimerOptions = {
 };
 
 /** Order of the metrics in the header, whatever order the service entered them. */
-const PHASES: readonly Phase[] = ["tokenize", "fetch", "compute"];
+const PHASES: readonly Phase[] = ["load", "tokenize", "fetch", "compute"];
+
+/**
+ * Which open phase a moment belongs to when spans nest: a load or a weight fetch inside a run is not
+ * compute time, so the innermost kind wins (load, then fetch, then tokenize, then compute).
+ */
+const PRECEDENCE: readonly Phase[] = ["load", "fetch", "tokenize", "compute"];
 
 const DESCRIPTIONS: Record<Phase, string> = {
+  load: "Model load (package open, R2 reads, cache fill)",
   tokenize: "Tokenize",
   fetch: "Weight fetch (R2 and cache)",
-  compute: "Encoder and head",
+  compute: "Encoder and head (without fetch)",
 };
 
-/** Wall time per phase; nested or overlapping spans of one phase count once (the union of the spans). */
+/**
+ * Wall time per phase, without overlap: every moment is counted once, for the phase of highest
+ * precedence that is open then (a fetch inside compute pauses compute). Overlapping spans of one phase
+ * (reads in flight together) count once. So the phases add up to the time any phase was open.
+ */
 export class PhaseClock implements PhaseTimer {
   readonly #now: () => number;
-  readonly #open = new Map<Phase, { depth: number; since: number }>();
+  readonly #depth = new Map<Phase, number>();
+  #active: Phase | undefined;
+  #since = 0;
   readonly totals = new Map<Phase, number>();
 
   constructor(now: () => number) {
     this.#now = now;
   }
 
+  /** Gives the time since the last change to the phase that was active, then picks the active one. */
+  #switch(change: () => void): void {
+    const now = this.#now();
+    if (this.#active !== undefined) this.totals.set(this.#active, (this.totals.get(this.#active) ?? 0) + (now - this.#since));
+    change();
+    this.#since = now;
+    this.#active = PRECEDENCE.find((p) => (this.#depth.get(p) ?? 0) > 0);
+  }
+
   start(phase: Phase): void {
-    const open = this.#open.get(phase);
-    if (open) open.depth++;
-    else this.#open.set(phase, { depth: 1, since: this.#now() });
     if (!this.totals.has(phase)) this.totals.set(phase, 0);
+    this.#switch(() => this.#depth.set(phase, (this.#depth.get(phase) ?? 0) + 1));
   }
 
   end(phase: Phase): void {
-    const open = this.#open.get(phase);
-    if (!open) return; // end without start: ignore rather than throw inside the service
-    if (--open.depth > 0) return;
-    this.#open.delete(phase);
-    this.totals.set(phase, (this.totals.get(phase) ?? 0) + (this.#now() - open.since));
+    const depth = this.#depth.get(phase) ?? 0;
+    if (depth === 0) return; // end without start: ignore rather than throw inside the service
+    this.#switch(() => this.#depth.set(phase, depth - 1));
   }
 
   /** Ends every open span (a phase interrupted by an error) and returns the totals. */
   close(): Map<Phase, number> {
-    for (const [phase, open] of this.#open) {
-      open.depth = 1;
-      this.end(phase);
-    }
+    this.#switch(() => this.#depth.clear());
     return this.totals;
   }
 }

@@ -119,15 +119,6 @@ export class SafetensorsFile {
   }
 }
 
-const f16 = (h: number): number => {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-};
-
 function decode(t: SafetensorsTensor, bytes: Uint8Array): Float32Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = bytes.byteLength / DTYPE_BYTES[t.dtype];
@@ -141,7 +132,8 @@ function decode(t: SafetensorsTensor, bytes: Uint8Array): Float32Array {
       for (let i = 0; i < n; i++) out[i] = view.getFloat64(8 * i, true);
       break;
     case "F16":
-      for (let i = 0; i < n; i++) out[i] = f16(view.getUint16(2 * i, true));
+      // DataView.getFloat16 (ES2025) is in Node 24 and workerd alike, so no hand-written decoder
+      for (let i = 0; i < n; i++) out[i] = view.getFloat16(2 * i, true);
       break;
     case "BF16": {
       const u = new Uint32Array(out.buffer);
