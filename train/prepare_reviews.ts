@@ -219,9 +219,39 @@ function buildClassification(): void {
   for (const [k, v] of Object.entries(splits)) console.log(`${k}: ${(v as { labels: number[] }).labels.length}`);
 }
 
+/** GLUE tsv rows as column → value (no quoting; the MRPC header starts with a BOM). */
+function readGlue(path: string): Record<string, string>[] {
+  const [head, ...lines] = readFileSync(path, "utf8").replace(/^\uFEFF/, "").split("\n").filter((l) => l);
+  const cols = head.split("\t");
+  return lines.map((l) => Object.fromEntries(l.split("\t").map((v, i) => [cols[i], v])));
+}
+
+/**
+ * embed.json.xz for train/embed.py: sentences for unsupervised contrastive learning (review documents of the
+ * pretraining set and wikitext-2, split at sentence ends, 6–50 words, seeded sample), STS-B train pairs with
+ * their scores, MRPC train paraphrase pairs (label 1), STS-B dev pairs (model selection and reporting).
+ */
+function buildEmbed(): void {
+  const out = values.out!;
+  mkdirSync(out, { recursive: true });
+  const tok = TextTokenizer.fromJsonText(readFileSync(values.tokenizer!, "utf8"), 64);
+  const enc = (t: string) => tok.encode(t).ids;
+  const split = (t: string) => t.split(/(?<=[.!?])\s+/).filter((x) => { const w = x.split(/\s+/).length; return w >= 6 && w <= 50; });
+  const { train } = pretrainDocuments(Number(values["heldout-reviews"]));
+  const wiki = readFileSync(join(shared, "data/corpus/wikitext-2-raw/wiki.test.raw"), "utf8").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("="));
+  const sentences = shuffled([...train.flatMap(split), ...wiki.flatMap(split)], 7);
+  const unsup = sentences.slice(0, 120_000).map(enc);
+  const sts = (f: string) => readGlue(join(shared, "data/glue/STS-B", f)).map((r) => ({ a: enc(r.sentence1), b: enc(r.sentence2), score: Number(r.score) }));
+  const mrpc = readGlue(join(shared, "data/glue/MRPC/train.tsv")).filter((r) => r.Quality === "1").map((r) => ({ a: enc(r["#1 String"]), b: enc(r["#2 String"]) }));
+  const data = { tokenizer: values.tokenizer, max_length: 64, unsup, sts_train: sts("train.tsv"), sts_dev: sts("dev.tsv"), mrpc_pos: mrpc };
+  writeFileSync(join(out, "embed.json.xz"), execFileSync("xz", ["-6", "-c"], { input: JSON.stringify(data), maxBuffer: 1 << 30 }));
+  console.log(`unsup ${unsup.length} sentences (of ${sentences.length}), sts_train ${data.sts_train.length}, sts_dev ${data.sts_dev.length}, mrpc_pos ${mrpc.length}`);
+}
+
 const step = positionals[0];
 if (step === "vocab") buildVocab();
 else if (step === "classify") buildClassification();
+else if (step === "embed") buildEmbed();
 else if (step === "pretrain") buildPretrain();
 else {
   console.error("usage: node train/prepare_reviews.ts vocab|pretrain|classify [options]");
