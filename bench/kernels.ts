@@ -59,6 +59,26 @@ registerSuite("kernels.gemm", (ctx: SuiteContext) => {
   }
 });
 
+/** The two kernel builds' linearQ8 alternating sample by sample (same data, one process). */
+registerSuite("kernels.builds", (ctx: SuiteContext) => {
+  const ks = { simd: loadKernel(undefined, "simd128"), relaxed: loadKernel(undefined, "relaxed-simd") };
+  for (const [M, K, N] of [[128, 768, 2304], [128, 768, 3072], [128, 3072, 768], [16, 768, 2304]] as const) {
+    const run = (k: Kernel) => {
+      const x = randnInto(k, M * K, M + K + N), w = randInt8Into(k, N * K, N);
+      const ws = k.allocCopy(new Float32Array(N).fill(0.01)), out = k.alloc(4 * M * N);
+      return () => k.linearQ8({ x, rows: M, k: K, w, wScales: ws, n: N, out });
+    };
+    const marks = [ks.simd.mark(), ks.relaxed.mark()];
+    const r = measurePair(run(ks.simd), run(ks.relaxed), { runs: ctx.quick ? 5 : 21, warmupMs: ctx.quick ? 50 : 300 }, ctx.quick);
+    const gmac = (M * K * N) / 1e9;
+    ctx.recordRate(`linearQ8 ${M}×${K}→${N}, SIMD128 build (alternating)`, "GMAC/s", gmac, r.a);
+    ctx.recordRate(`linearQ8 ${M}×${K}→${N}, relaxed-SIMD build (alternating)`, "GMAC/s", gmac, r.b);
+    ctx.record({ name: `relaxed-build speed ÷ SIMD128 speed ${M}×${K}→${N} (per-pair)`, unit: "x", median: r.ratio.median, min: r.ratio.min, max: r.ratio.max, runs: r.ratio.samples.length });
+    ks.simd.release(marks[0]);
+    ks.relaxed.release(marks[1]);
+  }
+});
+
 registerSuite("kernels.f32", (ctx: SuiteContext) => {
   const k = loadKernel();
   for (const [M, K, N] of [[128, 768, 768], [128, 768, 3072]] as const) {
