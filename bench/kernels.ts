@@ -2,6 +2,7 @@
  * Kernel benchmark suites (single thread, Node 24, the same wasm module the Worker bundles).
  * Shapes are BERT-base's at 128 tokens: QKV 768→2304, FF 768→3072→768, 12 heads × 64.
  */
+import { readFileSync } from "node:fs";
 import type { Kernel } from "../src/kernel/index.ts";
 import { fffRecordQ8, writeFffRecord } from "../src/weights/format/records.ts";
 import { recordBytes } from "../src/weights/format/spec.ts";
@@ -196,3 +197,29 @@ registerSuite("kernels.fff", (ctx: SuiteContext) => {
 function measurePairQuick(ctx: SuiteContext, a: () => void, b: () => void) {
   return measurePair(a, b, { runs: ctx.quick ? 5 : 21, batchA: 1, batchB: 16, warmupMs: ctx.quick ? 100 : 500 }, ctx.quick);
 }
+
+/**
+ * Ceilings of the kernels' instruction mixes (wasm/roofline.ts, operands in L1): the roofline that the
+ * GEMM, attention and FFF figures are read against (docs/perf-notes.md §R).
+ */
+registerSuite("kernels.roofline", (ctx: SuiteContext) => {
+  const memory = new WebAssembly.Memory({ initial: 2, maximum: 64 });
+  const bytes = readFileSync(new URL("../wasm/build/roofline.wasm", import.meta.url));
+  const ex = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory, abort() {} } }).exports as Record<string, (...a: number[]) => number>;
+  // x at 4 KiB, w at 16 KiB, all 0.5f: bytes 0x00 and 0x3f, so every relaxed operand is in [0, 127], and
+  // normal floats (denormals would measure the CPU's microcode assists)
+  new Float32Array(memory.buffer, 4096, 6144).fill(0.5);
+  const n = 96; // chunks per pass: 3–6 KiB of x and 6 KiB of w, L1-resident
+  const reps = 2000;
+  const probes: [string, () => number, number][] = [
+    ["SIMD128 GEMM tile 2×4 (pmaddwd + paddd + loads)", () => ex.probeGemmSimd128(4096, 16384, n, reps), 64],
+    ["relaxed dot tile 2×4, one dot per 16 MAC (7-bit activations)", () => ex.probeGemmRelaxedOneDot(4096, 16384, n, reps), 128],
+    ["relaxed dot tile 2×4, exact 8-bit (two dots per 16 MAC, the relaxed build)", () => ex.probeGemmRelaxedExact(4096, 16384, n, reps), 128],
+    ["i16 relaxed dot + i16 add tile 2×4 (small operands only)", () => ex.probeGemmRelaxedI16(4096, 16384, n, reps), 128],
+    ["f32 tile 4×8, mul + add (attention, linearF32)", () => ex.probeF32Tile(4096, 16384, n, reps), 32],
+  ];
+  for (const [name, fn, macPerChunk] of probes) {
+    const t = ctx.time(() => void fn(), { runs: ctx.quick ? 5 : 15, batch: 1 });
+    ctx.recordRate(`roofline: ${name}`, "GMAC/s", (macPerChunk * n * reps) / 1e9, t);
+  }
+});
