@@ -106,7 +106,7 @@ registerSuite("kernels.f32", (ctx: SuiteContext) => {
 registerSuite("kernels.attention", (ctx: SuiteContext) => {
   const k = loadKernel();
   const [heads, d] = [12, 64];
-  for (const S of [16, 128]) {
+  for (const S of [16, 64, 128]) {
     const mark = k.mark();
     const ld = 3 * heads * d;
     const qkv = randnInto(k, S * ld, S);
