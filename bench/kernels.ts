@@ -182,6 +182,16 @@ registerSuite("kernels.fff", (ctx: SuiteContext) => {
   // the FFF alone, back to back: its records stay warm in L2/L3 (best case)
   const warm = ctx.time(fff, { batch: 16 });
   ctx.recordTime("FFF layer, back to back (records warm in L2/L3)", warm, "us");
+  // one token (the issue's "not slower per token at 1 token"), back to back like the line above
+  const one = ctx.time(() => {
+    const x = xs[call++ & 3];
+    k.i32(progress, 1)[0] = 0;
+    k.i32(paths, levels)[0] = 0;
+    k.fffDescend({ x, tokens: 1, hidden: H, levels, table, dtype: "q8", paths, logits, progress });
+    k.fffAccumulate({ y, tokens: 1, hidden: H, levels, table, dtype: "q8", paths, logits });
+  });
+  ctx.recordTime("FFF layer per token at 1 token (back to back)", one, "us");
+  ctx.record({ name: "FFF per-token cost, 1 token ÷ 128 tokens (back to back medians)", unit: "x", median: one.median / (warm.median / T), min: one.min / (warm.max / T), max: one.max / (warm.min / T), runs: Math.min(one.samples.length, warm.samples.length) });
   const r = measurePairQuick(ctx, dense, fff);
   ctx.recordTime(`dense int8 FF ${H}→${I}→${H}, ${T} tokens`, r.a, "ms");
   ctx.recordTime(`FFF layer 1×11 (q8, ${T} tokens, all resident), alternating with the dense FF`, r.b, "us");
