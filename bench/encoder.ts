@@ -34,7 +34,7 @@ async function timeAsync(fn: () => Promise<unknown>, runs: number, warmup: numbe
   return summarize(samples);
 }
 
-async function synthPackage(preset: string): Promise<WeightPackage> {
+export async function synthPackage(preset: string): Promise<WeightPackage> {
   const c = PRESETS[preset].config;
   const tokenizer = new TextEncoder().encode(synthTokenizerJson(synthVocabulary(c.vocabSize, 1)));
   const sink = new MemorySink();
@@ -46,7 +46,7 @@ async function synthPackage(preset: string): Promise<WeightPackage> {
   return WeightPackage.open({ manifest: JSON.stringify(manifest), tokenizer: async () => tokenizer, weights: new MemorySource(sink.bytes()) });
 }
 
-function randomIds(n: number, vocab: number, seed: number): number[] {
+export function randomIds(n: number, vocab: number, seed: number): number[] {
   let s = seed >>> 0;
   return Array.from({ length: n }, () => {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;

@@ -2,6 +2,7 @@
  * Kernel benchmark suites (single thread, Node 24, the same wasm module the Worker bundles).
  * Shapes are BERT-base's at 128 tokens: QKV 768→2304, FF 768→3072→768, 12 heads × 64.
  */
+import { readFileSync } from "node:fs";
 import type { Kernel } from "../src/kernel/index.ts";
 import { fffRecordQ8, writeFffRecord } from "../src/weights/format/records.ts";
 import { recordBytes } from "../src/weights/format/spec.ts";
@@ -59,6 +60,26 @@ registerSuite("kernels.gemm", (ctx: SuiteContext) => {
   }
 });
 
+/** The two kernel builds' linearQ8 alternating sample by sample (same data, one process). */
+registerSuite("kernels.builds", (ctx: SuiteContext) => {
+  const ks = { simd: loadKernel(undefined, "simd128"), relaxed: loadKernel(undefined, "relaxed-simd") };
+  for (const [M, K, N] of [[128, 768, 2304], [128, 768, 3072], [128, 3072, 768], [16, 768, 2304]] as const) {
+    const run = (k: Kernel) => {
+      const x = randnInto(k, M * K, M + K + N), w = randInt8Into(k, N * K, N);
+      const ws = k.allocCopy(new Float32Array(N).fill(0.01)), out = k.alloc(4 * M * N);
+      return () => k.linearQ8({ x, rows: M, k: K, w, wScales: ws, n: N, out });
+    };
+    const marks = [ks.simd.mark(), ks.relaxed.mark()];
+    const r = measurePair(run(ks.simd), run(ks.relaxed), { runs: ctx.quick ? 5 : 21, warmupMs: ctx.quick ? 50 : 300 }, ctx.quick);
+    const gmac = (M * K * N) / 1e9;
+    ctx.recordRate(`linearQ8 ${M}×${K}→${N}, SIMD128 build (alternating)`, "GMAC/s", gmac, r.a);
+    ctx.recordRate(`linearQ8 ${M}×${K}→${N}, relaxed-SIMD build (alternating)`, "GMAC/s", gmac, r.b);
+    ctx.record({ name: `relaxed-build speed ÷ SIMD128 speed ${M}×${K}→${N} (per-pair)`, unit: "x", median: r.ratio.median, min: r.ratio.min, max: r.ratio.max, runs: r.ratio.samples.length });
+    ks.simd.release(marks[0]);
+    ks.relaxed.release(marks[1]);
+  }
+});
+
 registerSuite("kernels.f32", (ctx: SuiteContext) => {
   const k = loadKernel();
   for (const [M, K, N] of [[128, 768, 768], [128, 768, 3072]] as const) {
@@ -85,7 +106,7 @@ registerSuite("kernels.f32", (ctx: SuiteContext) => {
 registerSuite("kernels.attention", (ctx: SuiteContext) => {
   const k = loadKernel();
   const [heads, d] = [12, 64];
-  for (const S of [16, 128]) {
+  for (const S of [16, 64, 128]) {
     const mark = k.mark();
     const ld = 3 * heads * d;
     const qkv = randnInto(k, S * ld, S);
@@ -161,6 +182,16 @@ registerSuite("kernels.fff", (ctx: SuiteContext) => {
   // the FFF alone, back to back: its records stay warm in L2/L3 (best case)
   const warm = ctx.time(fff, { batch: 16 });
   ctx.recordTime("FFF layer, back to back (records warm in L2/L3)", warm, "us");
+  // one token (the issue's "not slower per token at 1 token"), back to back like the line above
+  const one = ctx.time(() => {
+    const x = xs[call++ & 3];
+    k.i32(progress, 1)[0] = 0;
+    k.i32(paths, levels)[0] = 0;
+    k.fffDescend({ x, tokens: 1, hidden: H, levels, table, dtype: "q8", paths, logits, progress });
+    k.fffAccumulate({ y, tokens: 1, hidden: H, levels, table, dtype: "q8", paths, logits });
+  });
+  ctx.recordTime("FFF layer per token at 1 token (back to back)", one, "us");
+  ctx.record({ name: "FFF per-token cost, 1 token ÷ 128 tokens (back to back medians)", unit: "x", median: one.median / (warm.median / T), min: one.min / (warm.max / T), max: one.max / (warm.min / T), runs: Math.min(one.samples.length, warm.samples.length) });
   const r = measurePairQuick(ctx, dense, fff);
   ctx.recordTime(`dense int8 FF ${H}→${I}→${H}, ${T} tokens`, r.a, "ms");
   ctx.recordTime(`FFF layer 1×11 (q8, ${T} tokens, all resident), alternating with the dense FF`, r.b, "us");
@@ -176,3 +207,29 @@ registerSuite("kernels.fff", (ctx: SuiteContext) => {
 function measurePairQuick(ctx: SuiteContext, a: () => void, b: () => void) {
   return measurePair(a, b, { runs: ctx.quick ? 5 : 21, batchA: 1, batchB: 16, warmupMs: ctx.quick ? 100 : 500 }, ctx.quick);
 }
+
+/**
+ * Ceilings of the kernels' instruction mixes (wasm/roofline.ts, operands in L1): the roofline that the
+ * GEMM, attention and FFF figures are read against (docs/perf-notes.md §R).
+ */
+registerSuite("kernels.roofline", (ctx: SuiteContext) => {
+  const memory = new WebAssembly.Memory({ initial: 2, maximum: 64 });
+  const bytes = readFileSync(new URL("../wasm/build/roofline.wasm", import.meta.url));
+  const ex = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory, abort() {} } }).exports as Record<string, (...a: number[]) => number>;
+  // x at 4 KiB, w at 16 KiB, all 0.5f: bytes 0x00 and 0x3f, so every relaxed operand is in [0, 127], and
+  // normal floats (denormals would measure the CPU's microcode assists)
+  new Float32Array(memory.buffer, 4096, 6144).fill(0.5);
+  const n = 96; // chunks per pass: 3–6 KiB of x and 6 KiB of w, L1-resident
+  const reps = 2000;
+  const probes: [string, () => number, number][] = [
+    ["SIMD128 GEMM tile 2×4 (pmaddwd + paddd + loads)", () => ex.probeGemmSimd128(4096, 16384, n, reps), 64],
+    ["relaxed dot tile 2×4, one dot per 16 MAC (7-bit activations)", () => ex.probeGemmRelaxedOneDot(4096, 16384, n, reps), 128],
+    ["relaxed dot tile 2×4, exact 8-bit (two dots per 16 MAC, the relaxed build)", () => ex.probeGemmRelaxedExact(4096, 16384, n, reps), 128],
+    ["i16 relaxed dot + i16 add tile 2×4 (small operands only)", () => ex.probeGemmRelaxedI16(4096, 16384, n, reps), 128],
+    ["f32 tile 4×8, mul + add (attention, linearF32)", () => ex.probeF32Tile(4096, 16384, n, reps), 32],
+  ];
+  for (const [name, fn, macPerChunk] of probes) {
+    const t = ctx.time(() => void fn(), { runs: ctx.quick ? 5 : 15, batch: 1 });
+    ctx.recordRate(`roofline: ${name}`, "GMAC/s", (macPerChunk * n * reps) / 1e9, t);
+  }
+});

@@ -21,6 +21,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { runSuites, suiteNames, table, type Measurement } from "./harness.ts";
 import "./kernels.ts";
 import "./encoder.ts";
+import "./workerd.ts";
 
 type Entry = Measurement & { suite: string; run: string };
 

@@ -113,7 +113,7 @@ export function fffQuantizeX(x: usize, T: i32, H: i32, xq: usize, sx: usize): vo
 /**
  * Four exact dots at once (Σ xq_j·w_j over Hp values, Hp a multiple of 8), stored as i64 at out[0..3].
  * Four independent record streams keep several cache misses in flight (the records of one level are
- * scattered over the tree); the pointers may repeat when fewer than four tokens are left.
+ * scattered over the tree).
  */
 // @ts-ignore: decorator
 @inline function dot4Q8(x0: usize, x1: usize, x2: usize, x3: usize, w0: usize, w1: usize, w2: usize, w3: usize,
@@ -192,17 +192,25 @@ export function fffDescend(x: usize, T: i32, H: i32, levels: i32, table: usize, 
         for (let a = r; a < e; a += 64) touch += load<u8>(a);
       }
       store<u32>(dots, touch);
-      for (let i = 0; i < cnt; i += 4) {
-        const last = cnt - 1;
-        const j1 = min<i32>(i + 1, last), j2 = min<i32>(i + 2, last), j3 = min<i32>(i + 3, last);
+      const rowB = <usize>Hp << 1;
+      // fewer than four tokens left (always the case at T < 4): one dot each, instead of dot4Q8 with
+      // repeated pointers (which computed the last dot up to four times: 2.4× the per-token cost at T = 1)
+      const cnt4 = cnt & ~3;
+      for (let i = cnt4; i < cnt; i++) {
+        const t = load<i32>(list + (<usize>i << 2));
+        const rec = <usize>load<u32>(recs + (<usize>i << 2));
+        const dot = dotQ8(xq + <usize>t * rowB, rec + RECORD_HEADER, Hp);
+        const logit = <f32>dot * (load<f32>(sx + (<usize>t << 2)) * load<f32>(rec, 4)) + load<f32>(rec);
+        advance(t, lvl, levels, paths, logits, progress, logit);
+      }
+      for (let i = 0; i < cnt4; i += 4) {
+        const j1 = i + 1, j2 = i + 2, j3 = i + 3;
         const t0 = load<i32>(list + (<usize>i << 2)), t1 = load<i32>(list + (<usize>j1 << 2));
         const t2 = load<i32>(list + (<usize>j2 << 2)), t3 = load<i32>(list + (<usize>j3 << 2));
-        const rowB = <usize>Hp << 1;
         dot4Q8(xq + <usize>t0 * rowB, xq + <usize>t1 * rowB, xq + <usize>t2 * rowB, xq + <usize>t3 * rowB,
           <usize>load<u32>(recs + (<usize>i << 2)) + RECORD_HEADER, <usize>load<u32>(recs + (<usize>j1 << 2)) + RECORD_HEADER,
           <usize>load<u32>(recs + (<usize>j2 << 2)) + RECORD_HEADER, <usize>load<u32>(recs + (<usize>j3 << 2)) + RECORD_HEADER, Hp, dots);
-        const n = min<i32>(4, cnt - i);
-        for (let j = 0; j < n; j++) {
+        for (let j = 0; j < 4; j++) {
           const t = load<i32>(list + (<usize>(i + j) << 2));
           const rec = <usize>load<u32>(recs + (<usize>(i + j) << 2));
           const dot = load<i64>(dots + (<usize>j << 3));

@@ -4,7 +4,7 @@
 // temporary space takes a scratch pointer, sized by its `…ScratchBytes` export.
 
 export { layerNorm, add, geluInPlace, tanhInPlace, erfInPlace, expInPlace, softmaxRows } from "./elementwise";
-export { quantizeRowsQ8, gemmQ8I32, linearQ8, linearQ8ScratchBytes } from "./q8";
+export { quantizeRowsQ8, gemmQ8I32, gemmQ8I32ScratchBytes, linearQ8, linearQ8ScratchBytes, kernelRelaxedSimd } from "./q8";
 export { linearF32, linearF32ScratchBytes } from "./linear";
 export { attention, attentionScratchBytes } from "./attention";
 export { fffQuantizeX, fffDescend, fffAccumulate, fffScratchBytes, fffRecordHeaderBytes, fffDtypeF32, fffDtypeQ8 } from "./fff";

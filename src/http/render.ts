@@ -38,6 +38,7 @@ export const renderModel = (m: ModelInfo): ModelBody => ({
   neurons: { per_layer: m.neurons.perLayer, per_token_per_layer: m.neurons.perTokenPerLayer },
   package_bytes: m.packageBytes,
   dtype: m.dtype,
+  ...(m.kernel ? { kernel: m.kernel } : {}),
 });
 
 function renderClassifyResult(r: ClassifyResult): ClassifyResponseBody["results"][number] {

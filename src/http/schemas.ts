@@ -168,6 +168,10 @@ export const ModelInfo = z
     }),
     package_bytes: Count,
     dtype: z.enum(["q8", "f32"]),
+    kernel: z
+      .enum(["simd128", "relaxed-simd"])
+      .optional()
+      .openapi({ description: "The wasm kernel build this instance runs (same results bit for bit; relaxed-simd only where the engine validates relaxed SIMD)." }),
   })
   .openapi("ModelInfo");
 

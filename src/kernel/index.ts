@@ -16,5 +16,6 @@ export type {
   FffAccumulateParams,
 } from "./kernel.ts";
 export { Arena, alignUp } from "./arena.ts";
+export { DEFAULT_KERNEL_BUILD, chooseKernelModule, relaxedSimdSupported, type KernelBuild, type KernelBuildPreference } from "./build.ts";
 export { KernelError } from "../errors.ts";
 export * from "./reference.ts";

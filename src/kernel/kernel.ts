@@ -16,6 +16,7 @@
  */
 import { KernelError } from "../errors.ts";
 import { Arena } from "./arena.ts";
+import type { KernelBuild } from "./build.ts";
 import { DTYPE_CODE, type Dtype } from "../weights/format/spec.ts";
 
 /** The raw exports of wasm/build/kernels.wasm (see wasm/*.ts for each contract). */
@@ -30,7 +31,10 @@ export interface KernelExports {
   expInPlace(x: number, n: number): void;
   softmaxRows(x: number, rows: number, cols: number, ld: number, bias: number): void;
   quantizeRowsQ8(x: number, M: number, K: number, xq: number, sx: number): void;
-  gemmQ8I32(xq: number, M: number, K: number, w: number, N: number, panel: number, out: number): void;
+  gemmQ8I32(xq: number, M: number, K: number, w: number, N: number, scratch: number, out: number): void;
+  gemmQ8I32ScratchBytes(M: number, K: number): number;
+  /** 1 in the relaxed-SIMD build, 0 in the SIMD128 build. */
+  kernelRelaxedSimd(): number;
   linearQ8(x: number, M: number, K: number, w: number, ws: number, bias: number, N: number, out: number, scratch: number): void;
   linearQ8ScratchBytes(M: number, K: number): number;
   linearF32(x: number, M: number, K: number, w: number, bias: number, N: number, out: number, scratch: number): void;
@@ -168,6 +172,8 @@ export interface Kernel {
   readonly exports: KernelExports;
   /** first arena byte (after static data, 64-aligned) */
   readonly heapBase: number;
+  /** which of the two kernel builds this instance runs (same results bit for bit, see build.ts) */
+  readonly build: KernelBuild;
 
   /** Reserves `bytes` at a multiple of `align` (power of two, default 64); grows the memory if needed. */
   alloc(bytes: number, align?: number): number;
@@ -257,6 +263,7 @@ export function createKernel(module: WebAssembly.Module, options: KernelOptions 
     memory,
     exports: ex,
     heapBase: arena.base,
+    build: ex.kernelRelaxedSimd() === 1 ? "relaxed-simd" : "simd128",
     alloc: (bytes, align) => arena.alloc(bytes, align),
     mark: () => arena.mark(),
     release: (m) => arena.release(m),
@@ -297,7 +304,7 @@ export function createKernel(module: WebAssembly.Module, options: KernelOptions 
     quantizeRowsQ8: (x, M, K, xq, sx) => ex.quantizeRowsQ8(x, M, K, xq, sx),
     quantizedRowsBytes: (M, K) => Math.ceil(M / 2) * 2 * Math.ceil(K / 8) * 8 * 2,
     gemmQ8I32(xq, M, K, w, N, out) {
-      withScratch(Math.ceil(K / 8) * 8 * 8, (panel) => ex.gemmQ8I32(xq, M, K, w, N, panel, out));
+      withScratch(ex.gemmQ8I32ScratchBytes(M, K), (s) => ex.gemmQ8I32(xq, M, K, w, N, s, out));
     },
     attention(p) {
       withScratch(ex.attentionScratchBytes(p.seqLen, p.headDim), (s) =>

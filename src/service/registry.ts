@@ -13,7 +13,7 @@
  * `weights_corrupt`. A failed load leaves nothing behind, so the next request starts over.
  */
 import { IntegrityError, StaleObjectError, UfbError } from "../errors.ts";
-import { createKernel } from "../kernel/index.ts";
+import { createKernel, type KernelBuild } from "../kernel/index.ts";
 import type { CacheApiOptions } from "../model/stores/cache-api.ts";
 import { type StreamedModel, openStreamed } from "../model/stores/open.ts";
 import { fffLevels, fffNodesPerTree } from "../weights/format/config.ts";
@@ -39,6 +39,8 @@ export interface RegistryOptions {
   bucket: RegistryBucket;
   /** The compiled kernels (wasm/build/kernels.wasm); each loaded model gets its own instance and memory. */
   kernelModule: WebAssembly.Module;
+  /** Which build kernelModule is (reported in GET /v1/models); absent: not reported. */
+  kernelBuild?: KernelBuild;
   /** Default model: "name" (its `current` version) or "name@version". */
   defaultModel: string;
   /** Bytes of kernel memory per loaded model for cached tiles and embedding blocks. */
@@ -228,7 +230,7 @@ export class ModelRegistry {
         if (e instanceof UfbError && e.code === "model_not_found") continue; // no current version yet
         throw e;
       }
-      infos.push(modelInfo(name, version, await this.manifest(name, version, pinned)));
+      infos.push(modelInfo(name, version, await this.manifest(name, version, pinned), this.options.kernelBuild));
     }
     return infos;
   }
@@ -311,7 +313,7 @@ export class ModelRegistry {
       joinTimeoutMs: this.joinTimeoutMs,
       cacheApi: o.cacheApi,
     });
-    return { info: modelInfo(name, version, manifest), ...streamed };
+    return { info: modelInfo(name, version, manifest, o.kernelBuild), ...streamed };
   }
 
   private get timeoutMs(): number {
@@ -340,7 +342,7 @@ export class ModelRegistry {
 
 export const DEFAULT_READ_TIMEOUT_MS = 10_000;
 
-export function modelInfo(name: string, version: string, m: Manifest): ModelInfo {
+export function modelInfo(name: string, version: string, m: Manifest, kernel?: KernelBuild): ModelInfo {
   const c = m.config;
   return {
     name,
@@ -360,5 +362,6 @@ export function modelInfo(name: string, version: string, m: Manifest): ModelInfo
     neurons: { perLayer: c.fffTrees * fffNodesPerTree(c), perTokenPerLayer: c.fffTrees * fffLevels(c) },
     packageBytes: m.weights.bytes + m.tokenizer.bytes,
     dtype: m.quantization.dtype,
+    ...(kernel ? { kernel } : {}),
   };
 }

@@ -29,6 +29,8 @@ export interface ModelInfo {
   };
   packageBytes: number;
   dtype: "q8" | "f32";
+  /** The kernel build this isolate runs (src/kernel/build.ts); absent where not known. */
+  kernel?: "simd128" | "relaxed-simd";
 }
 
 // What a task returns is defined with the tasks, in the model room.

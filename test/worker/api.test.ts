@@ -139,5 +139,7 @@ describe("GET /v1/models", () => {
     const synth = body.models.find((m: any) => m.name === env.MODEL);
     expect(synth).toMatchObject({ version: "v1", kind: "classifier", labels: TINY_CLASSIFIER.labels, dtype: "q8" });
     expect(synth.neurons).toEqual({ per_layer: 255, per_token_per_layer: 8 });
+    // the kernel build the isolate chose (src/kernel/build.ts: DEFAULT_KERNEL_BUILD)
+    expect(synth.kernel).toBe("simd128");
   });
 });
