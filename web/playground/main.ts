@@ -106,7 +106,11 @@ async function attribute(tokens: TokenExplanation[], label: string): Promise<voi
   note.textContent = "Computing attributions…";
   try {
     const out = await api<ClassifyResponse>("/v1/classify", { texts, ...(modelEl.value ? { model: modelEl.value } : {}) });
-    const scoreOf = (r: ClassifyResult) => r.scores.find((s) => s.label === label)?.score ?? 0;
+    // log-odds, not the probability: a confident model sits at 0.999…, where removing any token barely moves p
+    const scoreOf = (r: ClassifyResult) => {
+      const p = Math.min(1 - 1e-12, Math.max(1e-12, r.scores.find((s) => s.label === label)?.score ?? 0));
+      return Math.log(p / (1 - p));
+    };
     const base = scoreOf(out.results[0]);
     const deltas = positions.map((_, k) => base - scoreOf(out.results[k + 1]));
     const max = Math.max(1e-9, ...deltas.map(Math.abs));
@@ -118,9 +122,9 @@ async function attribute(tokens: TokenExplanation[], label: string): Promise<voi
       bar.style.width = `${Math.round((Math.abs(d) / max) * 48)}px`;
       const v = document.createElement("span");
       v.className = "d attr";
-      v.textContent = `${d >= 0 ? "+" : "−"}${Math.abs(d).toFixed(3)}`;
+      v.textContent = `${d >= 0 ? "+" : "−"}${Math.abs(d).toFixed(2)}`;
       b.append(bar, v);
-      b.setAttribute("aria-label", `${tokens[pos].token}: removing it changes the ${label} score by ${(-d).toFixed(3)}`);
+      b.setAttribute("aria-label", `${tokens[pos].token}: removing it changes the log-odds of ${label} by ${(-d).toFixed(2)}`);
     });
     note.textContent = positions.length < content ? `Attributed the first ${positions.length} of ${content} tokens (one request holds at most 32 texts).` : "";
   } catch (err) {

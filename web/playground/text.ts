@@ -26,7 +26,10 @@ export function leaveOneOut(tokens: readonly string[], max = 32): { texts: strin
   const texts = [detokenize(content.map(([t]) => t))];
   const positions: number[] = [];
   for (let k = 0; k < content.length && texts.length < max; k++) {
-    const rest = detokenize(content.filter((_, j) => j !== k).map(([t]) => t));
+    // a continuation after the removed token starts a word of its own ("gorg ##eous" without "gorg" is "eous",
+    // not glued to the word before)
+    const kept = content.filter((_, j) => j !== k).map(([t], j) => (j === k && t.startsWith("##") ? t.slice(2) : t));
+    const rest = detokenize(kept);
     if (rest === "") continue; // a one-token text: removing it leaves nothing to classify
     texts.push(rest);
     positions.push(content[k][1]);
@@ -41,7 +44,7 @@ export function shellQuote(s: string): string {
 
 /** The exact request as a curl command line. */
 export function curlCommand(url: string, body: unknown, token: string): string {
-  const parts = ["curl -sS", shellQuote(url), "-H 'Content-Type: application/json'"];
+  const parts = [`curl -sS ${shellQuote(url)}`, "-H 'Content-Type: application/json'"];
   if (token) parts.push(`-H ${shellQuote(`Authorization: Bearer ${token}`)}`);
   parts.push(`--data-raw ${shellQuote(JSON.stringify(body))}`);
   return parts.join(" \\\n  ");

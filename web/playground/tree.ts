@@ -43,7 +43,7 @@ export function pathSvg(path: readonly number[], attrs: { layer: number; tree: n
   let px = topX(path[top - 1], top - 1);
   for (let l = top; l < levels; l++) {
     const parent = path[l - 1];
-    const cx = Math.min(W - PAD - 16, Math.max(PAD + 16, px));
+    const cx = Math.min(W - PAD - 16, Math.max(PAD + 20, px)); // room for the level number on the left
     let litX = cx;
     for (const [n, x] of [[2 * parent + 1, cx - 14], [2 * parent + 2, cx + 14]] as const) {
       const lit = path[l] === n;
@@ -51,7 +51,7 @@ export function pathSvg(path: readonly number[], attrs: { layer: number; tree: n
       edge(px, l - 1, x, lit);
       circle(x, l, n, lit);
     }
-    nodes.push(`<text x="${PAD - 10}" y="${y(l) + 3}">${l}</text>`);
+    nodes.push(`<text x="2" y="${y(l) + 3}">${l}</text>`);
     px = litX;
   }
   const h = y(levels - 1) + PAD;
