@@ -103,7 +103,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     app.use(path, limitBody);
   }
 
-  registerHealth(app);
+  // the memory block of /healthz?verbose=1 names the loaded models: behind the token like /v1/models
+  const token = apiToken();
+  app.use("/healthz", (c, next) => (c.req.query("verbose") === undefined ? next() : token(c, next)));
+  registerHealth(app, deps);
   registerModels(app, deps);
   registerClassify(app, deps);
   registerEmbed(app, deps);

@@ -116,3 +116,14 @@ describe("several API tokens (rotation)", () => {
     expect((await request("/v1/models")).status).toBe(200);
   });
 });
+
+describe("GET /healthz?verbose=1 with API tokens", () => {
+  it("needs the token for the memory block, not for plain liveness", async () => {
+    const { request } = setup({ API_TOKENS: "k1" });
+    expect((await request("/healthz")).status).toBe(200);
+    expect((await request("/healthz?verbose=1")).status).toBe(401);
+    const res = await request("/healthz?verbose=1", { headers: { Authorization: "Bearer k1" } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: "ok", memory: { models: [], isolateLimitBytes: 128 * 1024 * 1024 } });
+  });
+});
