@@ -181,8 +181,11 @@ async function main(): Promise<void> {
   try {
     if (!base) {
       if (o.build) {
-        log("npm run asbuild");
-        if (spawnSync("npm", ["run", "--silent", "asbuild"], { cwd: REPO, stdio: "inherit" }).status !== 0) throw new Error("npm run asbuild failed");
+        // the kernel, and public/ (wrangler.toml [assets] names it: wrangler dev needs the folder)
+        for (const script of ["asbuild", "build:web"]) {
+          log(`npm run ${script}`);
+          if (spawnSync("npm", ["run", "--silent", script], { cwd: REPO, stdio: "inherit" }).status !== 0) throw new Error(`npm run ${script} failed`);
+        }
       }
       const cfg = await readWorkerConfig();
       const [name, pinned] = cfg.model.split("@");

@@ -4,7 +4,7 @@
  * way onnxruntime's `quantize_dynamic` writes MatMuls (DynamicQuantizeLinear → MatMulInteger → Cast →
  * Mul by x_scale·w_scale → Add bias; per-tensor symmetric int8 weights, uint8 activations). The graph is
  * what a plain `torch.onnx.export` of BertModel looks like (separate Q/K/V MatMuls, Reshape/Transpose
- * heads, Softmax, Erf GELU, LayerNormalization), the anchor of /work/shared/docs/baselines.md; onnxruntime
+ * heads, Softmax, Erf GELU, LayerNormalization), the anchor of ../shared/docs/baselines.md; onnxruntime
  * fuses it at load time as it would the exported model.
  *
  * see: onnx/onnx onnx/onnx.proto (field numbers below)
