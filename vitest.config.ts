@@ -8,6 +8,9 @@ export default defineConfig({
           main: "./src/index.ts",
           wrangler: { configPath: "./wrangler.toml" },
           miniflare: {
+            // no rate limiting in tests (wrangler.toml declares a limiter, which miniflare simulates): every
+            // test would share one counter; test/http/rate-limit.test.ts turns it on with a stand-in binding
+            bindings: { RATE_LIMIT: "off" },
             serviceBindings: {
               // test fixtures and the shipped packages, read over fetch (Range supported) from inside workerd
               FIXTURES: { disk: { path: new URL("./test/fixtures", import.meta.url).pathname } },

@@ -88,7 +88,10 @@ async function main(): Promise<number> {
     return 1;
   }
   say(`starting wrangler dev --ip ${o.ip} --port ${o.port}${o.rest.length ? ` ${o.rest.join(" ")}` : ""}`);
-  const server = startDev({ ip: o.ip, port: o.port, args: o.rest, output: "inherit" });
+  // rate limiting off: wrangler simulates the binding and every local client (fuzz, bench:load) shares one
+  // counter; `npm run dev -- --var RATE_LIMIT:on` turns it on (a later --var wins)
+  say("rate limiting is off locally (RATE_LIMIT=off); npm run dev -- --var RATE_LIMIT:on turns it on");
+  const server = startDev({ ip: o.ip, port: o.port, vars: { RATE_LIMIT: "off" }, args: o.rest, output: "inherit" });
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, () => void server.stop());
   // `kill <npm PID>` ends npm and its shell but not us (edge-stack.md §11): when we are orphaned, stop too.
   const parent = process.ppid;

@@ -4,7 +4,7 @@
  * application/problem+json in src/http/errors.ts.
  *
  * Order: requestId → timing → cors → normalizeThrown → errorStyle (compatible routes) → methodNotAllowed →
- * apiToken and bodyLimit (/v1/* and the compatible routes) → routes,
+ * apiToken, rateLimit and bodyLimit (/v1/* and the compatible routes) → routes,
  * then onError / notFound.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
@@ -19,6 +19,7 @@ import { LIMITS } from "./http/limits.ts";
 import { ProblemError } from "./http/problem.ts";
 import { apiToken } from "./middleware/api-token/index.ts";
 import { errorStyle } from "./middleware/error-style/index.ts";
+import { rateLimit } from "./middleware/rate-limit/index.ts";
 import { incompleteBody } from "./middleware/json-body/index.ts";
 import { registerClassify } from "./routes/classify.ts";
 import { registerHfCompat } from "./routes/compat-hf.ts";
@@ -98,10 +99,14 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   };
   for (const path of ["/v1/*", ...COMPAT_STYLES.filter(([p]) => !p.startsWith("/v1/")).map(([p]) => p)]) {
     app.use(path, apiToken());
+    app.use(path, rateLimit());
     app.use(path, limitBody);
   }
 
-  registerHealth(app);
+  // the memory block of /healthz?verbose=1 names the loaded models: behind the token like /v1/models
+  const token = apiToken();
+  app.use("/healthz", (c, next) => (c.req.query("verbose") === undefined ? next() : token(c, next)));
+  registerHealth(app, deps);
   registerModels(app, deps);
   registerClassify(app, deps);
   registerEmbed(app, deps);

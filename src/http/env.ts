@@ -6,9 +6,21 @@ import type { RequestIdVariables } from "hono/request-id";
 import type { TimingVariables } from "hono/timing";
 import type { InferenceService, Phase, PhaseTimer } from "../service/types.ts";
 
-export type AppBindings = Env & {
+// the rate-limit settings are widened from wrangler.toml's literal values: tests and `npm run dev` change them
+export type AppBindings = Omit<Env, "RATE_LIMITER" | "RATE_LIMIT" | "RATE_LIMIT_PERIOD_S"> & {
   /** Bearer token required on /v1/* when set to a non-empty string (`wrangler secret put API_TOKEN`). */
   API_TOKEN?: string;
+  /** Several accepted bearer tokens, comma-separated (key rotation); used together with API_TOKEN. */
+  API_TOKENS?: string;
+  /**
+   * The Workers rate-limiting binding (wrangler.toml [[ratelimits]]): requests per API token, or per client
+   * address when the API is open. Absent (tests, plain local runs): no limiting.
+   */
+  RATE_LIMITER?: RateLimit;
+  /** "off" turns rate limiting off although the binding exists (tests, `npm run dev`); default on. */
+  RATE_LIMIT?: string;
+  /** Seconds a client told 429 should wait (Retry-After): the binding's period (default 60). */
+  RATE_LIMIT_PERIOD_S?: string;
   /** Name of the default model; read by the service, not by the HTTP layer. */
   MODEL?: string;
   /** Comma-separated list of origins allowed by CORS; unset or "*" allows any origin. */

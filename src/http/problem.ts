@@ -34,6 +34,7 @@ export const PROBLEMS = {
   unsupported_task: { status: 422, title: "Unsupported task" },
   no_content: { status: 422, title: "No content" },
   invalid_field: { status: 422, title: "Invalid field" },
+  rate_limited: { status: 429, title: "Too many requests" },
   internal_error: { status: 500, title: "Internal server error", message: "An unexpected error occurred; quote the request id when reporting it." },
   weights_corrupt: { status: 502, title: "Stored weights failed their integrity check", message: "stored weights failed their integrity check (after one re-read)" },
   weights_unavailable: { status: 503, title: "Weights unavailable", message: "the model's weights could not be read; try again later" },

@@ -177,7 +177,17 @@ export const ModelInfo = z
 
 export const ModelsResponse = z.object({ models: z.array(ModelInfo) }).openapi("ModelsResponse");
 
-export const HealthResponse = z.object({ status: z.literal("ok") }).openapi("HealthResponse", { example: { status: "ok" } });
+const CacheMemory = z.object({ budgetBytes: z.int(), usedBytes: z.int(), entries: z.int(), evictions: z.int(), loadsInFlight: z.int() });
+export const MemoryBlock = z
+  .object({
+    models: z.array(z.object({ id: z.string(), wasmBytes: z.int(), cache: CacheMemory })),
+    totals: z.object({ wasmBytes: z.int(), cacheBudgetBytes: z.int(), cacheUsedBytes: z.int() }),
+    isolateLimitBytes: z.int().openapi({ description: "A deployed isolate's memory limit (128 MB), to compare wasmBytes with." }),
+  })
+  .openapi("MemoryBlock", { description: "Kernel (wasm) memory and block caches of the models this isolate holds; nothing is loaded to answer." });
+export const HealthResponse = z
+  .object({ status: z.literal("ok"), memory: MemoryBlock.optional().openapi({ description: "Only with ?verbose=1." }) })
+  .openapi("HealthResponse", { example: { status: "ok" } });
 
 // ---------------------------------------------------------------- errors
 

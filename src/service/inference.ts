@@ -4,7 +4,7 @@
  * model's info.
  */
 import type { LoadedModel, ModelRegistry } from "./registry.ts";
-import type { ClassifyResult, EmbedResult, FillMaskResult, InferenceService, ModelInfo, PhaseTimer, ServiceOptions, TokenizeResult, Usage } from "./types.ts";
+import type { ClassifyResult, EmbedResult, FillMaskResult, InferenceService, MemoryReport, ModelInfo, PhaseTimer, ServiceOptions, TokenizeResult, Usage } from "./types.ts";
 
 export class WorkerInferenceService implements InferenceService {
   private readonly registry: ModelRegistry;
@@ -15,6 +15,12 @@ export class WorkerInferenceService implements InferenceService {
 
   listModels(): Promise<ModelInfo[]> {
     return this.registry.list();
+  }
+
+  memory(): MemoryReport {
+    const models = this.registry.loadedModels();
+    const sum = (f: (m: MemoryReport["models"][number]) => number) => models.reduce((a, m) => a + f(m), 0);
+    return { models, totals: { wasmBytes: sum((m) => m.wasmBytes), cacheBudgetBytes: sum((m) => m.cache.budgetBytes), cacheUsedBytes: sum((m) => m.cache.usedBytes) } };
   }
 
   modelInfo(model?: string): Promise<ModelInfo> {

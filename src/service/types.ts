@@ -54,8 +54,17 @@ export interface ServiceOptions {
   timer?: PhaseTimer;
 }
 
+/** Memory this isolate holds for its loaded models (GET /healthz?verbose=1); nothing is loaded to answer it. */
+export interface MemoryReport {
+  /** Each loaded model: its kernel (wasm) memory and its block cache, whose budget is CACHE_MB. */
+  models: { id: string; wasmBytes: number; cache: { budgetBytes: number; usedBytes: number; entries: number; evictions: number; loadsInFlight: number } }[];
+  /** Sums over the models; `wasmBytes` already holds each cache's whole budget (its region is allocated in kernel memory when the model loads). */
+  totals: { wasmBytes: number; cacheBudgetBytes: number; cacheUsedBytes: number };
+}
+
 export interface InferenceService {
   listModels(): Promise<ModelInfo[]>;
+  memory(): MemoryReport;
   classify(texts: string[], options: ServiceOptions & { topK?: number; explain?: boolean }): Promise<{ model: ModelInfo; results: ClassifyResult[]; usage: Usage }>;
   /** A text may be token ids of the model's vocabulary (OpenAI's token-array input). */
   embed(texts: (string | number[])[], options: ServiceOptions): Promise<{ model: ModelInfo; results: EmbedResult[]; usage: Usage }>;

@@ -8,6 +8,7 @@ import {
   type EmbedResult,
   type FillMaskResult,
   type InferenceService,
+  type MemoryReport,
   type ModelInfo,
   type ServiceOptions,
   type Usage,
@@ -90,6 +91,14 @@ export class FakeService implements InferenceService {
     t?.start("fetch");
     t?.end("fetch");
     t?.end("compute");
+  }
+
+  /** What memory() reports (a test sets it). */
+  memoryReport: MemoryReport = { models: [], totals: { wasmBytes: 0, cacheBudgetBytes: 0, cacheUsedBytes: 0 } };
+
+  memory(): MemoryReport {
+    this.#throwIfFailing();
+    return this.memoryReport;
   }
 
   async listModels(): Promise<ModelInfo[]> {

@@ -11,8 +11,12 @@ import type { AppEnv } from "../../http/env.ts";
 export type ApiTokenOptions = {
   /** Realm in the `WWW-Authenticate: Bearer realm="…"` challenge (RFC 6750 §3). */
   realm?: string;
-  /** Reads the expected token from the bindings; absent or empty means authentication is off. */
-  token?: (env: AppEnv["Bindings"]) => string | undefined;
+  /**
+   * Reads the accepted tokens from the bindings; none means authentication is off. Default: the
+   * comma-separated `API_TOKENS` plus `API_TOKEN` (several at once, so a key is rotated without downtime:
+   * add the new one, move the clients, remove the old one).
+   */
+  tokens?: (env: AppEnv["Bindings"]) => string[];
 };
 
 /**
@@ -27,7 +31,7 @@ export type ApiTokenOptions = {
  *
  * @param {ApiTokenOptions} [options] - The options for the middleware.
  * @param {string} [options.realm="ultrafastbert-edge"] - The realm of the challenge.
- * @param {(env) => string | undefined} [options.token] - Where the token lives; default `env.API_TOKEN`.
+ * @param {(env) => string[]} [options.tokens] - The accepted tokens; default `API_TOKENS` (comma-separated) and `API_TOKEN`.
  * @returns {MiddlewareHandler} The middleware handler function.
  *
  * @example
@@ -39,19 +43,20 @@ export type ApiTokenOptions = {
  */
 export const apiToken = (options: ApiTokenOptions = {}): MiddlewareHandler<AppEnv> => {
   const realm = options.realm ?? "ultrafastbert-edge";
-  const readToken = options.token ?? ((env) => env.API_TOKEN);
+  const readTokens = options.tokens ?? configuredTokens;
   const auth = bearerAuth<AppEnv>({
     realm,
     verifyToken: async (token, c) => {
-      const expected = readToken(c.env);
-      return typeof expected === "string" && (await timingSafeEqual(expected, token));
+      // every configured token is compared (no early exit), so the time does not say which one matched
+      let ok = false;
+      for (const expected of readTokens(c.env)) ok = (await timingSafeEqual(expected, token)) || ok;
+      return ok;
     },
   });
   const challenge = `Bearer realm="${realm.replace(/[\\"]/g, "\\$&")}"`;
 
   return async function apiToken(c, next) {
-    const expected = readToken(c.env);
-    if (typeof expected !== "string" || expected === "") return next();
+    if (readTokens(c.env).length === 0) return next();
     const header = c.req.header("Authorization");
     if (header !== undefined && !/^bearer(\s|$)/i.test(header)) {
       // Another scheme: answer as if there were no credentials (no error code in the challenge).
@@ -60,3 +65,9 @@ export const apiToken = (options: ApiTokenOptions = {}): MiddlewareHandler<AppEn
     return auth(c, next);
   };
 };
+
+/** The accepted tokens: `API_TOKENS` (comma-separated, blanks ignored) and `API_TOKEN`, without duplicates. */
+export function configuredTokens(env: AppEnv["Bindings"] | undefined): string[] {
+  const list = [...(env?.API_TOKENS ?? "").split(","), env?.API_TOKEN ?? ""].map((t) => t.trim()).filter((t) => t !== "");
+  return [...new Set(list)];
+}

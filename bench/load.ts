@@ -1,0 +1,223 @@
+/**
+ * `npm run bench:load [-- --url U --requests N --concurrency C --seconds S --every K --no-build]`: a bounded
+ * load on the Worker, as a careful operator would run it before a release.
+ *
+ * Without --url it builds the kernel, seeds the default model into the local R2 bucket and starts
+ * `wrangler dev` on a free port (as bench/http.ts does, rate limiting off), then stops it. It sends N requests
+ * (default 4000) at concurrency C (default 32), stopping early after S seconds (default 60), from a fixed mix:
+ * classify short / long / several texts, embed, tokens, a 422 (no content) and a 400 (malformed JSON), each
+ * with its expected status. Every K requests (default 250) it reads GET /healthz?verbose=1: the isolate's
+ * kernel memory and block cache (the memory series). With --pid P it also samples that process's RSS
+ * (the local workerd; on Linux), which holds the simulator as well as the isolate.
+ *
+ * Prints errors by status (an answer other than the expected one), p50/p95/p99 latency, throughput and
+ * the memory series, and writes bench/results/load-<time>.json.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { REPO, readDevVars, readWorkerConfig } from "../scripts/lib/config.ts";
+import { seedLocalBucket } from "../scripts/lib/local-bucket.ts";
+import { readPackageDir } from "../scripts/lib/package.ts";
+import { type DevServer, freePort, startDev, waitReady } from "../scripts/lib/wrangler-dev.ts";
+
+const log = (line: string) => console.log(`[bench:load] ${line}`);
+
+interface Options {
+  url: string | undefined;
+  requests: number;
+  concurrency: number;
+  seconds: number;
+  every: number;
+  build: boolean;
+  pid: number | undefined;
+}
+
+function options(argv: string[]): Options {
+  const o: Options = { url: undefined, requests: 4000, concurrency: 32, seconds: 60, every: 250, build: true, pid: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const int = (min: number, max: number) => {
+      const v = Number(argv[++i]);
+      if (!Number.isInteger(v) || v < min || v > max) throw new Error(`${a}: expected an integer in [${min}, ${max}]`);
+      return v;
+    };
+    if (a === "--url") o.url = argv[++i];
+    else if (a === "--requests") o.requests = int(1, 10_000_000);
+    else if (a === "--concurrency") o.concurrency = int(1, 1024);
+    else if (a === "--seconds") o.seconds = int(1, 86_400);
+    else if (a === "--every") o.every = int(1, 1_000_000);
+    else if (a === "--pid") o.pid = int(1, 2 ** 31);
+    else if (a === "--no-build") o.build = false;
+    else throw new Error(`unknown option ${a} (--url, --requests, --concurrency, --seconds, --every, --pid, --no-build)`);
+  }
+  return o;
+}
+
+/** The request mix: [weight, name, path, body, expected status]. Bounded: texts ≤ 128 tokens, ≤ 4 texts. */
+const LONG = "a thoughtful, patient and often very funny film about people who keep choosing each other ".repeat(6);
+const MIX: [number, string, string, string, number][] = [
+  [40, "classify short", "/v1/classify", JSON.stringify({ text: "a warm, funny and moving film" }), 200],
+  [15, "classify long", "/v1/classify", JSON.stringify({ text: LONG }), 200],
+  [15, "classify x4", "/v1/classify", JSON.stringify({ texts: ["dull", "great acting", "it is what it is", "never again"] }), 200],
+  [15, "embed", "/v1/embed", JSON.stringify({ texts: ["first sentence", "second one"] }), 200],
+  [5, "tokenize", "/tokenize", JSON.stringify({ inputs: "how many tokens is this" }), 200],
+  [5, "no content", "/v1/classify", JSON.stringify({ text: "\u200b\u200b" }), 422],
+  [5, "malformed", "/v1/classify", '{"text": "oops', 400],
+];
+const TOTAL = MIX.reduce((a, m) => a + m[0], 0);
+function pickMix(i: number) {
+  // deterministic interleaving: request i takes the slot (i * 37) mod TOTAL of the weighted list
+  let slot = (i * 37) % TOTAL;
+  for (const m of MIX) {
+    if (slot < m[0]) return m;
+    slot -= m[0];
+  }
+  return MIX[0]!;
+}
+
+const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);
+
+function rssMiB(pid: number): number | undefined {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface MemorySample {
+  afterRequests: number;
+  seconds: number;
+  wasmMiB?: number;
+  cacheUsedMiB?: number;
+  cacheBudgetMiB?: number;
+  cacheEntries?: number;
+  evictions?: number;
+  rssMiB?: number;
+}
+
+async function load(base: string, o: Options, token: string | undefined, pid: number | undefined) {
+  const auth: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  const latencies: number[] = [];
+  const errors: Record<string, number> = {};
+  const byName: Record<string, number[]> = {};
+  const memory: MemorySample[] = [];
+  const t0 = performance.now();
+  const sample = async (done: number) => {
+    const s: MemorySample = { afterRequests: done, seconds: (performance.now() - t0) / 1000 };
+    try {
+      const r = await fetch(new URL("/healthz?verbose=1", base), { headers: auth });
+      const m = ((await r.json()) as { memory?: { models: { wasmBytes: number; cache: { usedBytes: number; budgetBytes: number; entries: number; evictions: number } }[] } }).memory;
+      if (m) {
+        const MiB = 1024 * 1024;
+        s.wasmMiB = m.models.reduce((a, x) => a + x.wasmBytes, 0) / MiB;
+        s.cacheUsedMiB = m.models.reduce((a, x) => a + x.cache.usedBytes, 0) / MiB;
+        s.cacheBudgetMiB = m.models.reduce((a, x) => a + x.cache.budgetBytes, 0) / MiB;
+        s.cacheEntries = m.models.reduce((a, x) => a + x.cache.entries, 0);
+        s.evictions = m.models.reduce((a, x) => a + x.cache.evictions, 0);
+      }
+    } catch {
+      // the series has a gap; the error counts below say whether the Worker was failing
+    }
+    if (pid !== undefined) s.rssMiB = rssMiB(pid);
+    memory.push(s);
+  };
+  await sample(0);
+  let next = 0;
+  let done = 0;
+  let nextSample = o.every;
+  const deadline = t0 + o.seconds * 1000;
+  const worker = async () => {
+    while (next < o.requests && performance.now() < deadline) {
+      const [, name, path, body, expected] = pickMix(next++);
+      const t = performance.now();
+      let status: string;
+      try {
+        const r = await fetch(new URL(path, base), { method: "POST", headers: { "content-type": "application/json", ...auth }, body, signal: AbortSignal.timeout(30_000) });
+        await r.arrayBuffer();
+        status = r.status === expected ? "ok" : String(r.status);
+      } catch (err) {
+        status = err instanceof Error && err.name === "TimeoutError" ? "timeout" : "no answer";
+      }
+      const ms = performance.now() - t;
+      if (status === "ok") {
+        latencies.push(ms);
+        (byName[name] ??= []).push(ms);
+      } else errors[status] = (errors[status] ?? 0) + 1;
+      done++;
+      if (done >= nextSample) {
+        nextSample += o.every;
+        await sample(done);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: o.concurrency }, worker));
+  const seconds = (performance.now() - t0) / 1000;
+  await sample(done);
+  latencies.sort((a, b) => a - b);
+  const perName = Object.fromEntries(Object.entries(byName).map(([k, v]) => (v.sort((a, b) => a - b), [k, { n: v.length, p50: pct(v, 50), p95: pct(v, 95), p99: pct(v, 99) }])));
+  return { requests: done, seconds, throughput: done / seconds, errors, p50: pct(latencies, 50), p95: pct(latencies, 95), p99: pct(latencies, 99), perName, memory };
+}
+
+/** The workerd process under a wrangler dev CLI (its child), for the RSS series. */
+function workerdPid(server: DevServer): number | undefined {
+  const r = spawnSync("pgrep", ["-P", String(server.child.pid), "-f", "workerd"], { encoding: "utf8" });
+  const direct = Number(r.stdout.trim().split("\n")[0]);
+  if (direct) return direct;
+  // wrangler may start workerd under an intermediate process
+  const all = spawnSync("pgrep", ["-f", "workerd serve"], { encoding: "utf8" }).stdout.trim().split("\n").map(Number).filter(Boolean);
+  return all.length === 1 ? all[0] : undefined;
+}
+
+async function main(): Promise<void> {
+  const o = options(process.argv.slice(2));
+  const token = process.env.API_TOKEN || readDevVars().vars.API_TOKEN;
+  let server: DevServer | undefined;
+  let base = o.url;
+  let pid = o.pid;
+  try {
+    if (!base) {
+      if (o.build) {
+        // the kernel, and public/ (wrangler.toml [assets] names it: wrangler dev needs the folder)
+        for (const script of ["asbuild", "build:web"]) {
+          log(`npm run ${script}`);
+          if (spawnSync("npm", ["run", "--silent", script], { cwd: REPO, stdio: "inherit" }).status !== 0) throw new Error(`npm run ${script} failed`);
+        }
+      }
+      const cfg = await readWorkerConfig();
+      const [name, pinned] = cfg.model.split("@");
+      const pkg = readPackageDir(join(REPO, "weights", name!));
+      await seedLocalBucket(pkg, { name: name!, version: pinned ?? pkg.contentVersion, log });
+      const logFile = join(mkdtempSync(join(tmpdir(), "ufb-bench-load-")), "wrangler.log");
+      server = startDev({ port: await freePort(), output: { logFile }, args: ["--log-level", "warn"], vars: { RATE_LIMIT: "off" } });
+      await waitReady(server, 180);
+      base = server.url;
+      pid ??= workerdPid(server);
+      log(`wrangler dev on ${base} (log ${logFile})${pid ? `, workerd pid ${pid}` : ""}`);
+    }
+    log(`${o.requests} requests at concurrency ${o.concurrency} (at most ${o.seconds} s) → ${base}`);
+    const r = await load(base, o, token, pid);
+    log(`${r.requests} requests in ${r.seconds.toFixed(1)} s: ${r.throughput.toFixed(1)} req/s; errors ${JSON.stringify(r.errors)}`);
+    log(`latency of expected answers: p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`);
+    for (const [k, v] of Object.entries(r.perName)) log(`  ${k.padEnd(15)} n=${String(v.n).padStart(5)} p50 ${v.p50.toFixed(1)} p95 ${v.p95.toFixed(1)} p99 ${v.p99.toFixed(1)} ms`);
+    log("memory series (after requests: wasm MiB / cache used of budget MiB, entries, evictions / workerd RSS MiB):");
+    for (const s of r.memory) {
+      log(`  ${String(s.afterRequests).padStart(6)}  ${s.wasmMiB?.toFixed(1) ?? "-"} / ${s.cacheUsedMiB?.toFixed(1) ?? "-"} of ${s.cacheBudgetMiB?.toFixed(0) ?? "-"}, ${s.cacheEntries ?? "-"}, ${s.evictions ?? "-"} / ${s.rssMiB?.toFixed(0) ?? "-"}`);
+    }
+    const dir = join(REPO, "bench/results");
+    mkdirSync(dir, { recursive: true });
+    const file = `load-${new Date().toISOString().replace(/[:.]/g, "-")}.json`;
+    writeFileSync(join(dir, file), JSON.stringify({ url: o.url ?? "npm run dev (local)", options: o, mix: MIX.map(([w, n, p, , e]) => ({ weight: w, name: n, path: p, expected: e })), ...r }, null, 1) + "\n");
+    log(`wrote bench/results/${file}`);
+  } finally {
+    await server?.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(`[bench:load] ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
