@@ -10,6 +10,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { mulberry32 } from "../src/cli/random.ts";
 import { REPO } from "./lib/config.ts";
 
 const SEED = 20261214;
@@ -22,17 +23,6 @@ const OUT = join(REPO, "test/data/retrieval");
 const WIKI_FILE = ["shared/data", "../shared/data"].map((d) => join(REPO, d, "corpus/wikitext-2-raw/wiki.test.raw")).find((p) => existsSync(p));
 if (!WIKI_FILE) throw new Error("wikitext-2-raw/wiki.test.raw not found under shared/data or ../shared/data");
 
-/** mulberry32, as in src/cli/eval.ts: the same choice on every machine. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffle<T>(items: T[], rand: () => number): T[] {
   const a = items.slice();
@@ -68,7 +58,7 @@ function wikiSentences(text: string): string[] {
   return out;
 }
 
-const rand = seeded(SEED);
+const rand = mulberry32(SEED);
 const reviews = readFileSync(join(REPO, "test/data/fill-mask-reviews.txt"), "utf8").split("\n").map((l) => l.trim()).filter((l) => l !== "");
 const sst2 = readFileSync(join(REPO, "test/data/sst2-dev.tsv"), "utf8").split("\n").slice(1).map((l) => l.split("\t")[0].trim()).filter(fits);
 const wiki = wikiSentences(readFileSync(WIKI_FILE, "utf8"));

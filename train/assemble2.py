@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import glob
-import io
 import json
-import lzma
 import os
 import sys
 import tarfile
@@ -23,25 +21,11 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pipeline import unpack_q8  # noqa: E402
 from ufb.export import config_from_arch, export_checkpoint  # noqa: E402
 from ufb.model import UFBForMLM, UFBForSequenceClassification  # noqa: E402
 
 LABELS = {0: "negative", 1: "positive"}
-
-
-def unpack(raw: bytes) -> dict[str, np.ndarray]:
-    z = np.load(io.BytesIO(raw))
-    out = {}
-    for k in z.files:
-        if k.endswith("::scale"):
-            continue
-        if k.endswith("::q8"):
-            name = k[:-4]
-            d = z[k].astype(np.float32) * z[name + "::scale"][:, None]
-            out[name] = d.T.copy() if name.endswith("ffn.linear_out.weight") else d
-        else:
-            out[k] = z[k]
-    return out
 
 
 def main():
@@ -57,7 +41,7 @@ def main():
     names = sorted({os.path.basename(p).split(".q8.npz.xz.")[0] for p in glob.glob(os.path.join(args.src, "*.q8.npz.xz.*"))})
     for name in names:
         parts = sorted(glob.glob(os.path.join(args.src, f"{name}.q8.npz.xz.[0-9][0-9][0-9]")))
-        sd = unpack(lzma.decompress(b"".join(open(p, "rb").read() for p in parts)))
+        sd = unpack_q8(b"".join(open(p, "rb").read() for p in parts))
         with open(os.path.join(res_dir, name, "results.json")) as f:
             results = json.load(f)
         cfg = config_from_arch(results["export"]["config"]["arch"])

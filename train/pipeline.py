@@ -20,6 +20,7 @@ still fills masks (one package serves classify, embed and fill-mask).
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import lzma
 import math
@@ -32,6 +33,8 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from prepare_data import load_u16  # noqa: E402
+from train import make_optimizer  # noqa: E402
 from ufb.export import arch_dict  # noqa: E402
 from ufb.model import UFBConfig, UFBForMLM, classifier_from_mlm  # noqa: E402
 
@@ -88,16 +91,6 @@ def parse_args(argv=None):
 
 
 # ------------------------------------------------------------------------------------------------ data
-
-def load_u16(path: str) -> np.ndarray:
-    with open(path, "rb") as f:
-        planes = np.frombuffer(lzma.decompress(f.read()), dtype=np.uint8)
-    n = planes.size // 2
-    out = np.empty(n, dtype="<u2")
-    out.view(np.uint8)[0::2] = planes[:n]
-    out.view(np.uint8)[1::2] = planes[n:]
-    return out
-
 
 def load_classification(path: str) -> dict:
     """cls.json.xz: {"splits": {name: {"ids": [[...]], "labels": [...], ...}}} (ids with specials)."""
@@ -161,18 +154,6 @@ class MaskedLM:
 
 # ------------------------------------------------------------------------------------------------ helpers
 
-def make_optimizer(model, lr, wd, betas=(0.9, 0.98), eps=1e-6):
-    decay, no_decay, seen = [], [], set()
-    for n, p in model.named_parameters():
-        if id(p) in seen or not p.requires_grad:
-            continue
-        seen.add(id(p))
-        (no_decay if (p.ndim < 2 or "norm" in n) else decay).append(p)
-    kw = {"fused": True} if next(model.parameters()).is_cuda else {}
-    return torch.optim.AdamW([{"params": decay, "weight_decay": wd}, {"params": no_decay, "weight_decay": 0.0}],
-                             lr=lr, betas=betas, eps=eps, **kw)
-
-
 def autocast(device):
     if not device.startswith("cuda"):
         import contextlib
@@ -226,17 +207,35 @@ def q8_rows(w: np.ndarray):
     return q, scale
 
 
+def q8_axis(name: str) -> int | None:
+    """Which rows the package quantizes a matrix by: 0 per row, 1 per column (the FFF output records), None: f32."""
+    if name.endswith("ffn.linear_out.weight"):
+        return 1
+    if name.endswith(("word_embedding.weight", "query_key_value.weight", "attn.dense.weight", "ffn.linear_in.weight")):
+        return 0
+    return None
+
+
 def q8_targets(sd: dict) -> dict:
-    """name -> axis of the rows the package quantizes (1: per column, as the FFF output records)."""
+    """name -> q8_axis for the 2-D tensors the package quantizes."""
+    return {k: q8_axis(k) for k, v in sd.items() if v.ndim == 2 and q8_axis(k) is not None}
+
+
+def unpack_q8(raw: bytes) -> dict:
+    """A weights.q8.npz (bytes, optionally xz) -> float32 state: int8 matrices times their row scales."""
+    if raw[:6] == b"\xfd7zXZ\x00":
+        raw = lzma.decompress(raw)
+    z = np.load(io.BytesIO(raw))
     out = {}
-    for k, v in sd.items():
-        if v.ndim != 2:
+    for k in z.files:
+        if k.endswith("::scale"):
             continue
-        if k.endswith("ffn.linear_out.weight"):
-            out[k] = 1
-        elif k.endswith(("word_embedding.weight", "query_key_value.weight", "attn.dense.weight",
-                         "ffn.linear_in.weight")):
-            out[k] = 0
+        if k.endswith("::q8"):
+            name = k[:-4]
+            d = z[k].astype(np.float32) * z[name + "::scale"][:, None]
+            out[name] = d.T.copy() if q8_axis(name) == 1 else d
+        else:
+            out[k] = z[k]
     return out
 
 
@@ -350,26 +349,12 @@ def main():
 
 
 def load_packed(model, path: str) -> None:
-    """Loads a weights.q8.npz (int8 matrices dequantized with their row scales)."""
-    raw = open(path, "rb").read()
-    if path.endswith(".xz"):
-        raw = lzma.decompress(raw)
-    import io
-    z = np.load(io.BytesIO(raw))
-    sd = {}
-    for k in z.files:
-        if k.endswith("::scale"):
-            continue
-        if k.endswith("::q8"):
-            name = k[:-4]
-            d = z[k].astype(np.float32) * z[name + "::scale"][:, None]
-            sd[name] = d.T if q8_targets({name: d})[name] == 1 else d
-        else:
-            sd[k] = z[k]
+    """Loads a weights.q8.npz[.xz] into `model`; tensors the model has no place for (a classifier's head when
+    loading an MLM) are left out."""
+    with open(path, "rb") as f:
+        sd = unpack_q8(f.read())
     state = model.state_dict()
-    for k in list(sd):
-        if k not in state:
-            sd.pop(k)
+    sd = {k: v for k, v in sd.items() if k in state}
     missing = [k for k in state if k not in sd]
     model.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in sd.items()}, strict=False)
     if hasattr(model, "decoder"):

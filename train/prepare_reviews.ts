@@ -18,6 +18,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { parseArgs } from "node:util";
+import { shuffled } from "../src/cli/random.ts";
 import { TextTokenizer } from "../src/model/tokenizer.ts";
 
 const { positionals, values } = parseArgs({
@@ -68,24 +69,6 @@ export function cleanReview(text: string): string {
 function readSst2Train(): string[] {
   const lines = readFileSync(join(shared, "data/glue/SST-2/train.tsv"), "utf8").split("\n").slice(1);
   return lines.filter((l) => l).map((l) => l.slice(0, l.lastIndexOf("\t")).trim());
-}
-
-/** Seeded shuffle (mulberry32) so the held-out split is the same on every machine. */
-function shuffled<T>(items: T[], seed: number): T[] {
-  let a = seed >>> 0;
-  const rand = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const out = items.slice();
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
 }
 
 /** Review documents for pretraining (deduplicated) and the held-out IMDb unsup reviews. */

@@ -10,17 +10,10 @@
  * gives the same requests, so a defect is reproduced with `--seed S --only I`.
  */
 
-/** mulberry32: small, fast, good enough for test-case choice (not for anything secret). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from "../../src/cli/random.ts";
+
+/** mulberry32 (src/cli/random.ts): small, fast, good enough for test-case choice. */
+export { rng };
 
 export interface FuzzCase {
   index: number;

@@ -11,11 +11,13 @@ import { readFile } from "node:fs/promises";
 import { existsSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { Engine } from "../model/engine.ts";
+import { topIndices } from "../model/tasks.ts";
 import { hasMlmDecoder } from "../weights/format/config.ts";
 import { UsageError } from "../errors.ts";
 import { parse } from "./args.ts";
 import { openPackageDir } from "./files.ts";
 import { loadKernel } from "./kernel.ts";
+import { mulberry32 } from "./random.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const DEFAULTS = {
@@ -55,7 +57,11 @@ export interface EvalResult {
   predictions: number[];
 }
 
-export async function readLabelledTsv(path: string): Promise<{ sentence: string; label: number }[]> {
+/**
+ * A TSV with a header (tabs only, no quoting: sentences hold `"`): the data rows, split into columns, with the
+ * indices of the named columns; a missing column is an error that shows the header.
+ */
+async function readTsv(path: string, names: string[]): Promise<{ rows: string[][]; at: number[]; width: number }> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -64,11 +70,17 @@ export async function readLabelledTsv(path: string): Promise<{ sentence: string;
   }
   const lines = text.split("\n").filter((l) => l.trim() !== "");
   const header = (lines.shift() ?? "").split("\t").map((h) => h.trim());
-  const si = header.indexOf("sentence");
-  const li = header.indexOf("label");
-  if (si < 0 || li < 0) throw new Error(`${path}: expected a header with "sentence" and "label" columns, got ${JSON.stringify(header.join(" | "))}`);
-  return lines.map((line, n) => {
-    const cols = line.split("\t");
+  const at = names.map((name) => header.indexOf(name));
+  if (at.some((i) => i < 0)) {
+    const wanted = names.map((n) => `"${n}"`);
+    throw new Error(`${path}: expected a header with ${wanted.slice(0, -1).join(", ")} and ${wanted.at(-1)} columns, got ${JSON.stringify(header.join(" | "))}`);
+  }
+  return { rows: lines.map((l) => l.split("\t")), at, width: header.length };
+}
+
+export async function readLabelledTsv(path: string): Promise<{ sentence: string; label: number }[]> {
+  const { rows, at: [si, li] } = await readTsv(path, ["sentence", "label"]);
+  return rows.map((cols, n) => {
     const label = Number(cols[li]);
     if (!Number.isInteger(label) || label < 0) throw new Error(`${path}:${n + 2}: label ${JSON.stringify(cols[li])} is not a class index`);
     return { sentence: cols[si] ?? "", label };
@@ -123,17 +135,6 @@ export async function evaluateBehaviour(engine: Engine, cases: BehaviourCase[], 
   return { table, wrong };
 }
 
-/** mulberry32: the masked positions are the same on every run and machine. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Fill-mask accuracy: in every sentence 15 % of the content tokens (at least one) are replaced by the mask
@@ -142,7 +143,7 @@ function seeded(seed: number): () => number {
 export async function evaluateFillMask(engine: Engine, sentences: string[], maskRate = 0.15, seed = 20261206) {
   const mask = engine.tokenizer.special.mask;
   if (mask === undefined) throw new Error("the tokenizer has no mask token");
-  const rand = seeded(seed);
+  const rand = mulberry32(seed);
   let top1 = 0;
   let top5 = 0;
   let masked = 0;
@@ -159,7 +160,7 @@ export async function evaluateFillMask(engine: Engine, sentences: string[], mask
     for (const p of chosen) ids[p] = mask;
     const { mlm } = await engine.run({ sequences: [{ ids }], mlmPositions: chosen.map((p) => [0, p]) });
     mlm!.forEach((logits, i) => {
-      const best = Array.from(logits.keys()).sort((a, b) => logits[b] - logits[a] || a - b).slice(0, 5);
+      const best = topIndices(logits, 5);
       if (best[0] === truth[i]) top1++;
       if (best.includes(truth[i])) top5++;
     });
@@ -262,21 +263,11 @@ export interface StsPair { sentence1: string; sentence2: string; score: number }
 
 /** A GLUE STS-B TSV: header naming "sentence1", "sentence2" and "score"; tabs only, no quoting (sentences hold `"`). */
 export async function readStsTsv(path: string): Promise<StsPair[]> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (e) {
-    throw new Error(`${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
-  }
-  const lines = text.split("\n").filter((l) => l.trim() !== "");
-  const header = (lines.shift() ?? "").split("\t").map((h) => h.trim());
-  const [a, b, si] = ["sentence1", "sentence2", "score"].map((name) => header.indexOf(name));
-  if (a < 0 || b < 0 || si < 0) throw new Error(`${path}: expected a header with "sentence1", "sentence2" and "score" columns, got ${JSON.stringify(header.join(" | "))}`);
-  return lines.map((line, n) => {
-    const cols = line.split("\t");
+  const { rows, at: [a, b, si], width } = await readTsv(path, ["sentence1", "sentence2", "score"]);
+  return rows.map((cols, n) => {
     const score = Number(cols[si]);
-    if (cols.length !== header.length || cols[si].trim() === "" || !Number.isFinite(score)) {
-      throw new Error(`${path}:${n + 2}: expected ${header.length} tab-separated columns with a numeric score`);
+    if (cols.length !== width || cols[si].trim() === "" || !Number.isFinite(score)) {
+      throw new Error(`${path}:${n + 2}: expected ${width} tab-separated columns with a numeric score`);
     }
     return { sentence1: cols[a], sentence2: cols[b], score };
   });

@@ -6,6 +6,7 @@
 import { Tokenizer } from "@huggingface/tokenizers";
 import { describe, expect, it } from "vitest";
 import v2Text from "../../train/tokenizer/ufb-uncased-v2/tokenizer.json?raw";
+import { mulberry32 } from "../../src/cli/random.ts";
 import { TextRules } from "../../src/model/text-rules.ts";
 import { TextTokenizer } from "../../src/model/tokenizer.ts";
 import { fixtureJson, fixtureText } from "../helpers/fixtures.ts";
@@ -23,15 +24,8 @@ function originalBert(): Tokenizer {
   return new Tokenizer(j, {});
 }
 
-/** Seeded PRNG (mulberry32): the property test is the same on every run. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// seeded (mulberry32): the property test is the same on every run
+const rng = mulberry32;
 
 const BLOCKS: [number, number][] = [
   [0x20, 0x7e], [0x00, 0x1f], [0xa0, 0x24f], [0x300, 0x36f], [0x370, 0x3ff], [0x400, 0x4ff], [0x530, 0x58f],
