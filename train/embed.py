@@ -5,8 +5,10 @@
 Starts from the encoder (and word embedding) of a package-shaped int8 export (train/pipeline.py), trains
     1. unsupervised SimCSE: every sentence twice through the encoder under dropout, mean pooling over all
        positions (the engine's "avg" pooler), cosine / temperature, in-batch negatives;
+       plus, when the data has them, crop pairs (two sentences of one document, in-batch negatives);
     2. supervised: STS-B train (cosine regression to score / 5, as sentence-transformers' CosineSimilarityLoss)
-       alternating with MRPC train paraphrases (in-batch negatives, MultipleNegativesRanking),
+       alternating with MRPC train paraphrases (in-batch negatives, MultipleNegativesRanking), title pairs
+       (headline -> text, hypothesis -> premise) and crop pairs,
 evaluates Spearman's rho of cosine vs gold on STS-B dev after each stage and supervised epoch (f32, and with
 int8-rounded weights), keeps the best supervised epoch on STS-B dev, and exports it as an MLM-kind package
 export (weights.q8.npz: the serving engine's avg pooler gives the vectors).
@@ -52,6 +54,16 @@ def embed(model, seqs, device):
     h = model.encoder(ids, mask)
     m = mask.unsqueeze(-1).to(h.dtype)
     return (h * m).sum(1) / m.sum(1)
+
+
+def ranking_loss(model, pairs, g, batch, temperature, device):
+    """In-batch negatives over (a, b) pairs, both directions (MultipleNegativesRanking, symmetric)."""
+    idx = g.integers(0, len(pairs), batch)
+    a = F.normalize(embed(model, [pairs[i]["a"] for i in idx], device).float(), dim=-1)
+    b = F.normalize(embed(model, [pairs[i]["b"] for i in idx], device).float(), dim=-1)
+    sim = a @ b.t() / temperature
+    target = torch.arange(len(idx), device=device)
+    return 0.5 * (F.cross_entropy(sim, target) + F.cross_entropy(sim.t(), target))
 
 
 def rankdata(x: np.ndarray) -> np.ndarray:
@@ -110,6 +122,8 @@ def main():
     ap.add_argument("--unsup-batch", type=int, default=128)
     ap.add_argument("--unsup-lr", type=float, default=5e-5)
     ap.add_argument("--temperature", type=float, default=0.05)
+    ap.add_argument("--pair-weight", type=float, default=0.5,
+                    help="weight of the ranking losses over crop pairs (both stages) and title pairs (supervised)")
     ap.add_argument("--sup-epochs", type=int, default=4)
     ap.add_argument("--sup-batch", type=int, default=32)
     ap.add_argument("--sup-lr", type=float, default=5e-5)
@@ -139,6 +153,8 @@ def main():
     model.train()
     opt = make_optimizer(model, args.unsup_lr, 0.01, betas=(0.9, 0.999), eps=1e-8)
     unsup = data["unsup"]
+    crops = data.get("crop_pairs", [])
+    titles = data.get("title_pairs", [])
     t_start = time.time()
     for step in range(args.unsup_steps):
         if time.time() - t_start > args.seconds * 0.5:
@@ -152,6 +168,8 @@ def main():
             z1 = F.normalize(embed(model, seqs, device).float(), dim=-1)
             z2 = F.normalize(embed(model, seqs, device).float(), dim=-1)
             loss = F.cross_entropy(z1 @ z2.t() / args.temperature, torch.arange(len(seqs), device=device))
+            if crops:
+                loss = loss + args.pair_weight * ranking_loss(model, crops, g, args.unsup_batch, args.temperature, device)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -186,6 +204,10 @@ def main():
                 pa = F.normalize(embed(model, [mrpc[i]["a"] for i in pj], device).float(), dim=-1)
                 pb = F.normalize(embed(model, [mrpc[i]["b"] for i in pj], device).float(), dim=-1)
                 loss = loss + 0.5 * F.cross_entropy(pa @ pb.t() / args.temperature, torch.arange(len(pj), device=device))
+                if titles:
+                    loss = loss + args.pair_weight * ranking_loss(model, titles, g, args.sup_batch * 2, args.temperature, device)
+                if crops:
+                    loss = loss + args.pair_weight * ranking_loss(model, crops, g, args.sup_batch * 2, args.temperature, device)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -475,7 +475,10 @@ def finetune_and_export(model, data, args, results, device, val_reviews, pad):
     run = {"sources": sources, "examples": n, "planned_steps": total, "dev_acc_bf16": []}
     fstep = 0
     for fstep in range(total):
-        if time.time() - t_ft > args.ft_seconds:
+        # whichever budget binds first (steps or --ft-seconds) ends the linear decay, so a slower machine still
+        # finishes its schedule instead of stopping at a high learning rate
+        progress = max(fstep / total, (time.time() - t_ft) / args.ft_seconds)
+        if progress >= 1.0:
             run["stopped_early_at_step"] = fstep
             log(f"fine-tuning: time budget reached at step {fstep}/{total}")
             break
@@ -483,7 +486,7 @@ def finetune_and_export(model, data, args, results, device, val_reviews, pad):
         L = int(train[1][idx].max())
         ids = train[0][idx, :L]
         mask = (torch.arange(L, device=device)[None, :] < train[1][idx][:, None]).long()
-        frac = fstep / warm if fstep < warm else max(0.0, (total - fstep) / max(1, total - warm))
+        frac = fstep / warm if fstep < warm else max(0.0, (1.0 - progress) / (1.0 - warm / total))
         for gr in opt.param_groups:
             gr["lr"] = args.ft_lr * frac
         with autocast(device):

@@ -18,7 +18,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { parseArgs } from "node:util";
-import { shuffled } from "../src/cli/random.ts";
+import { mulberry32, shuffled } from "../src/cli/random.ts";
 import { TextTokenizer } from "../src/model/tokenizer.ts";
 
 const { positionals, values } = parseArgs({
@@ -212,7 +212,8 @@ function readGlue(path: string): Record<string, string>[] {
 /**
  * embed.json.xz for train/embed.py: sentences for unsupervised contrastive learning (review documents of the
  * pretraining set and wikitext-2, split at sentence ends, 6–50 words, seeded sample), STS-B train pairs with
- * their scores, MRPC train paraphrase pairs (label 1), STS-B dev pairs (model selection and reporting).
+ * their scores, MRPC train paraphrase pairs (label 1), STS-B dev pairs (model selection and reporting), crop pairs
+ * (two sentences of one document) and title pairs (AG News headline -> text, RTE hypothesis -> premise).
  */
 function buildEmbed(): void {
   const out = values.out!;
@@ -226,9 +227,32 @@ function buildEmbed(): void {
   const unsup = sentences.slice(0, 120_000).map(enc);
   const sts = (f: string) => readGlue(join(shared, "data/glue/STS-B", f)).map((r) => ({ a: enc(r.sentence1), b: enc(r.sentence2), score: Number(r.score) }));
   const mrpc = readGlue(join(shared, "data/glue/MRPC/train.tsv")).filter((r) => r.Quality === "1").map((r) => ({ a: enc(r["#1 String"]), b: enc(r["#2 String"]) }));
-  const data = { tokenizer: values.tokenizer, max_length: 64, unsup, sts_train: sts("train.tsv"), sts_dev: sts("dev.tsv"), mrpc_pos: mrpc };
+  // two different sentences of one review or Wikipedia paragraph: a topical pair (Contriever-style cropping),
+  // the nearest thing to a query and its passage that unlabelled text gives
+  const rand = mulberry32(20261206);
+  const pick = (n: number) => Math.floor(rand() * n);
+  const cropPairs: { a: number[]; b: number[] }[] = [];
+  for (const doc of shuffled([...train, ...wiki], 11)) {
+    const s = split(doc);
+    if (s.length < 2) continue;
+    const i = pick(s.length);
+    const j = (i + 1 + pick(s.length - 1)) % s.length;
+    cropPairs.push({ a: enc(s[i]), b: enc(s[j]) });
+    if (cropPairs.length === 100_000) break;
+  }
+  // headline -> lead sentence (AG News; only its test split is in ../shared, used here as unlabelled pairs) and
+  // RTE train entailments: short-query-to-longer-text pairs
+  const agNews = readFileSync(join(shared, "data/classification/AG-News/test.csv"), "utf8").split("\n").flatMap((line) => {
+    const m = /^"\d","((?:[^"]|"")*)","((?:[^"]|"")*)"$/.exec(line.trim());
+    return m ? [{ a: enc(m[1].replace(/""/g, '"')), b: enc(m[2].replace(/""/g, '"').replace(/\\/g, " ")) }] : [];
+  });
+  const rte = readGlue(join(shared, "data/glue/RTE/train.tsv")).filter((r) => r.label === "entailment").map((r) => ({ a: enc(r.sentence2), b: enc(r.sentence1) }));
+  const data = {
+    tokenizer: values.tokenizer, max_length: 64, unsup, sts_train: sts("train.tsv"), sts_dev: sts("dev.tsv"), mrpc_pos: mrpc,
+    crop_pairs: cropPairs, title_pairs: [...agNews, ...rte],
+  };
   writeFileSync(join(out, "embed.json.xz"), execFileSync("xz", ["-6", "-c"], { input: JSON.stringify(data), maxBuffer: 1 << 30 }));
-  console.log(`unsup ${unsup.length} sentences (of ${sentences.length}), sts_train ${data.sts_train.length}, sts_dev ${data.sts_dev.length}, mrpc_pos ${mrpc.length}`);
+  console.log(`unsup ${unsup.length} sentences (of ${sentences.length}), sts_train ${data.sts_train.length}, sts_dev ${data.sts_dev.length}, mrpc_pos ${mrpc.length}, crop_pairs ${cropPairs.length}, title_pairs ${agNews.length} AG News + ${rte.length} RTE`);
 }
 
 const step = positionals[0];

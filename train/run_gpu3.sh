@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# GPU call that turns one pretrained MLM into the shipped classifier and embedding model, side by side:
+# fine-tuning variants (train/pipeline.py --stage finetune, one per "name|extra args" entry) and
+# train/embed.py, all from the same MLM. Run from the repository root with DATA carried, holding
+#   mlm.q8.npz.xz[.NNN parts]  mlm-results.json (the pretrain stage's results.json)
+#   pretrain-meta.json cls.json.xz val_reviews.u16.xz wikitext_val.u16.xz <stream> embed.json.xz
+#   DATA=.data/call2 STREAM=reviews-ft.u16.xz bash train/run_gpu3.sh 300 \
+#       "ufb-sst2-2x9|--ft-sources sst2_train,aug,kotzias,blitzer" "ufb-sst2-2x9-imdb|--ft-sources ...,imdb_train"
+# $1 is the seconds each job may train. Returned in $OUT: results.tar.xz (every job's results, predictions and
+# log) and the int8 weights as <name>.q8.npz.xz.NNN parts, the best classifier (SST-2 dev f32) first, then
+# the embedding model, then the other classifiers while the tool's size limits allow.
+set -uo pipefail
+export PYTHONUNBUFFERED=1
+OUT=${OUT:-out}
+WORK=${WORK:-/tmp/ufb3}
+DATA=${DATA:-.data/call2}
+STREAM=${STREAM:-reviews-ft.u16.xz}
+EMBED_NAME=${EMBED_NAME:-ufb-embed-2x9}
+seconds=$1
+shift
+mkdir -p "$OUT" "$WORK"
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null || true
+init="$WORK/mlm.q8.npz.xz"
+if compgen -G "$DATA/mlm.q8.npz.xz.*" >/dev/null; then cat "$DATA"/mlm.q8.npz.xz.* >"$init"; else cp "$DATA/mlm.q8.npz.xz" "$init"; fi
+read -r trees depth < <(python3 -c "import json,sys; a=json.load(open(sys.argv[1]))['args']; print(a['trees'], a['depth'])" "$DATA/mlm-results.json")
+pids=() names=()
+for v in "$@"; do
+  name=${v%%|*}
+  extra=${v#*|}
+  mkdir -p "$WORK/$name"
+  # shellcheck disable=SC2086
+  python3 train/pipeline.py --name "$name" --trees "$trees" --depth "$depth" --data "$DATA" --stream "$STREAM" \
+    --work "$WORK/$name" --stage finetune --init "$init" --ft-seconds "$seconds" $extra >"$WORK/$name/log.txt" 2>&1 &
+  pids+=($!) names+=("$name")
+done
+mkdir -p "$WORK/$EMBED_NAME"
+python3 train/embed.py --init "$init" --arch "$DATA/mlm-results.json" --data "$DATA/embed.json.xz" \
+  --work "$WORK/$EMBED_NAME" --seconds "$seconds" ${EMBED_ARGS:-} >"$WORK/$EMBED_NAME/log.txt" 2>&1 &
+pids+=($!)
+status=0
+for p in "${pids[@]}"; do wait "$p" || status=1; done
+for n in "${names[@]}" "$EMBED_NAME"; do echo "== $n"; tail -n 3 "$WORK/$n/log.txt"; done
+python3 - "$WORK" "$OUT" "$EMBED_NAME" "${names[@]}" <<'PY'
+import json, lzma, os, sys
+work, out, embed_name, names = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+import tarfile
+
+def dev(name):
+    try:
+        return json.load(open(os.path.join(work, name, "results.json")))["evaluations"]["sst2_dev_f32"]
+    except (OSError, KeyError):
+        return -1.0
+
+ranked = sorted(names, key=dev, reverse=True)
+print("classifiers by SST-2 dev f32:", [(n, dev(n)) for n in ranked])
+with tarfile.open(os.path.join(out, "results.tar.xz"), "w:xz") as tar:
+    for name in names + [embed_name]:
+        for f in ("results.json", "predictions.json", "log.txt"):
+            p = os.path.join(work, name, f)
+            if os.path.exists(p):
+                tar.add(p, arcname=f"{name}/{f}")
+budget, part, files = 62 * 2**20 - os.path.getsize(os.path.join(out, "results.tar.xz")), 15 * 2**20, 1
+for name in ranked[:1] + [embed_name] + ranked[1:]:
+    p = os.path.join(work, name, "weights.q8.npz")
+    if not os.path.exists(p):
+        continue
+    data = lzma.compress(open(p, "rb").read(), preset=6)
+    n = (len(data) + part - 1) // part
+    if len(data) > budget or files + n > 8:
+        print(f"not returned (over the size limit): {name} ({len(data)} bytes)")
+        continue
+    for i in range(n):
+        open(os.path.join(out, f"{name}.q8.npz.xz.{i:03d}"), "wb").write(data[i * part:(i + 1) * part])
+    budget -= len(data)
+    files += n
+    print(f"returned {name}: {len(data)} bytes in {n} parts")
+PY
+exit $status
