@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Rule/template augmentation over SST-2's own labelled phrases (stdlib only, deterministic for a seed).
 
-    /usr/bin/python3 train/augment.py --out .data/augment.tsv            # ~40k rows, `sentence\tlabel`
+    /usr/bin/python3 train/augment.py --out .data/ufb2/aug3.tsv --n 60000   # the shipped default's 60k rows
     /usr/bin/python3 train/augment.py --check                            # 3 examples per rule, no file
 
 What it does
@@ -32,6 +32,14 @@ Negation rules (documented choices)
   B" (same polarity), "A, and B", "A, but B" with A and B of the same polarity, "i used to think it was
   <adj>, and i still do", "i expected it to be <adj>, and it was". They make up a large share of the
   frames so that the model cannot learn "not -> flip" or "but -> flip".
+
+Everyday-review negation (second version of the rules, `neg_event` … `domain_adj`): negated events ("never once
+crashed"), quantities ("none of the X", "nothing to complain about", "far from"), recommendations and plain/negated
+product-, place- and media-adjectives over hand-written lexicons of subjects (each with a kind: media, place or
+service, device) and predicates that fit them. Double negations come in both polarities (the label is the inner
+statement's), so that two negators alone never decide the label. These rules were written after reading which
+behaviour-set cases the first model got wrong, so the behaviour set's negation figures are no longer a blind test;
+`tests/test_augment.py` keeps every generated text away from the cases' wording (word-trigram overlap ≤ 60 %).
 
 Text style: every template is written SST-style (lower case, " , ", "does n't"); each example is then
 rendered either SST-style or in natural style ("doesn't", "it's", capital first letter, final ".") with
@@ -424,6 +432,218 @@ def r_emoji(r, P, want):
     return (f"{x} {e}" if r.random() < 0.6 else f"{e} {x}"), want
 
 
+# ------------------------------------------------------------------------------ everyday-review negation
+# SST-2 is movie phrases and the rules above mostly negate its adjectives. People also negate *events* and
+# *quantities* in reviews of products, places and services ("none of the X went wrong", "no complaints",
+# "never once crashed") and stack two negations. These hand-written lexicons cover that ground; every label
+# follows from the rule. Every subject has a kind (m: media, p: place or service, d: device or product) and
+# every predicate the kinds it fits, so that sentences stay sensible ("the charger overheated", not "the
+# novel overheated").
+DOMAIN_SUBJ = [  # (text, plural?, kind)
+    ("the film", 0, "m"), ("the movie", 0, "m"), ("the show", 0, "m"), ("the series", 0, "m"),
+    ("the sequel", 0, "m"), ("the play", 0, "m"), ("the book", 0, "m"), ("the novel", 0, "m"),
+    ("the memoir", 0, "m"), ("the album", 0, "m"), ("the record", 0, "m"), ("the concert", 0, "m"),
+    ("the game", 0, "m"), ("the podcast", 0, "m"), ("the documentary", 0, "m"), ("the musical", 0, "m"),
+    ("the restaurant", 0, "p"), ("the cafe", 0, "p"), ("the food", 0, "p"), ("the meal", 0, "p"),
+    ("the hotel", 0, "p"), ("the room", 0, "p"), ("the service", 0, "p"), ("the staff", 1, "p"),
+    ("the tour", 0, "p"), ("the flight", 0, "p"), ("the course", 0, "p"), ("the gym", 0, "p"),
+    ("the salon", 0, "p"), ("the museum", 0, "p"), ("the delivery", 0, "p"), ("the dentist", 0, "p"),
+    ("the app", 0, "d"), ("the update", 0, "d"), ("this phone", 0, "d"), ("this laptop", 0, "d"),
+    ("the camera", 0, "d"), ("the charger", 0, "d"), ("this blender", 0, "d"), ("the mattress", 0, "d"),
+    ("this jacket", 0, "d"), ("these boots", 1, "d"), ("these headphones", 1, "d"), ("the speakers", 1, "d"),
+    ("this printer", 0, "d"), ("the vacuum", 0, "d"), ("the car", 0, "d"), ("this tent", 0, "d"),
+    ("the coffee maker", 0, "d"), ("the keyboard", 0, "d"),
+]
+# (base form, past form, kinds) of verb phrases that say something bad / good happened
+BAD_VP = [
+    ("disappoint me", "disappointed me", "mpd"), ("let me down", "let me down", "mpd"), ("break", "broke", "d"),
+    ("fall apart", "fell apart", "md"), ("stop working", "stopped working", "d"), ("drag", "dragged", "m"),
+    ("bore me", "bored me", "m"), ("fall flat", "fell flat", "m"), ("feel cheap", "felt cheap", "mpd"),
+    ("feel rushed", "felt rushed", "mp"), ("waste my time", "wasted my time", "mpd"),
+    ("annoy me", "annoyed me", "mpd"), ("crash", "crashed", "d"), ("leak", "leaked", "d"),
+    ("make me cringe", "made me cringe", "m"), ("put me to sleep", "put me to sleep", "m"),
+    ("get old", "got old", "m"), ("go wrong", "went wrong", "pd"), ("give me trouble", "gave me trouble", "d"),
+    ("frustrate me", "frustrated me", "mpd"), ("overheat", "overheated", "d"),
+    ("feel like a chore", "felt like a chore", "m"), ("lose my interest", "lost my interest", "m"),
+    ("make me regret it", "made me regret it", "mpd"), ("cause problems", "caused problems", "pd"),
+    ("feel overpriced", "felt overpriced", "pd"), ("run late", "ran late", "p"), ("irritate me", "irritated me", "mpd"),
+]
+GOOD_VP = [
+    ("impress me", "impressed me", "mpd"), ("live up to the hype", "lived up to the hype", "mpd"),
+    ("keep my attention", "kept my attention", "m"), ("make me laugh", "made me laugh", "m"),
+    ("win me over", "won me over", "mpd"), ("deliver", "delivered", "mpd"), ("hold up", "held up", "md"),
+    ("meet my expectations", "met my expectations", "mpd"), ("feel worth the money", "felt worth the money", "pd"),
+    ("do its job", "did its job", "d"), ("work as promised", "worked as promised", "d"),
+    ("surprise me", "surprised me", "mpd"), ("move me", "moved me", "m"), ("make my day", "made my day", "mp"),
+    ("exceed my expectations", "exceeded my expectations", "mpd"), ("grab me", "grabbed me", "m"),
+    ("satisfy me", "satisfied me", "pd"), ("make me feel welcome", "made me feel welcome", "p"),
+]
+# things a review counts: (plural noun, kind, a negative predicate, a positive predicate), past tense
+PARTS = [
+    ("gags", "m", "missed", "landed"), ("songs", "m", "sounded dull", "stood out"),
+    ("dishes", "p", "tasted stale", "tasted fresh"), ("chapters", "m", "dragged", "kept me reading"),
+    ("episodes", "m", "felt like filler", "kept me hooked"), ("levels", "m", "felt repetitive", "felt fresh"),
+    ("rooms", "p", "smelled musty", "felt cozy"), ("features", "d", "felt half-finished", "worked well"),
+    ("characters", "m", "felt flat", "felt real"), ("scenes", "m", "dragged on", "worked"),
+    ("tracks", "m", "sounded lazy", "sounded great"), ("waiters", "p", "were rude", "were friendly"),
+    ("parts", "d", "broke", "held up"), ("puzzles", "m", "felt unfair", "felt clever"),
+    ("buttons", "d", "stuck", "felt solid"), ("exhibits", "p", "felt dated", "impressed us"),
+]
+DOMAIN_ADJ = {  # kind -> (positive, negative)
+    "m": (["fun", "enjoyable", "gripping", "moving", "clever", "entertaining", "engaging", "beautiful",
+           "well written", "worth the time"],
+          ["boring", "dull", "tedious", "confusing", "forgettable", "predictable", "a letdown", "disappointing",
+           "slow", "annoying", "clumsy", "bland"]),
+    "p": (["clean", "friendly", "fresh", "tasty", "helpful", "spacious", "pleasant", "quiet", "good value",
+           "welcoming"],
+          ["dirty", "cramped", "rude", "stale", "noisy", "bland", "unhelpful", "overpriced", "greasy",
+           "disappointing", "slow", "a letdown"]),
+    "d": (["reliable", "sturdy", "fast", "comfortable", "responsive", "useful", "well made", "easy to use",
+           "worth the money", "quiet"],
+          ["flimsy", "slow", "buggy", "uncomfortable", "fragile", "overpriced", "clumsy", "disappointing",
+           "a waste of money", "confusing", "noisy"]),
+}
+FLAWS = ["complaints", "problems", "issues", "regrets", "reservations", "doubts"]
+NO_GOOD = ["redeeming qualities", "charm", "good ideas", "memorable moments", "value", "appeal"]
+NO_BAD = ["flaws", "weak spots", "real problems", "bad moments", "downsides", "drawbacks"]
+EXHAUST_NEG = ["at all", "in the slightest", "in the least", "for a second", "in any way", "one bit"]
+WEAK_POS = ["okay", "passable", "mediocre", "adequate", "average"]
+
+
+def past(verb):
+    return verb + ("d" if verb.endswith("e") else "ed")
+
+
+class Subject:
+    def __init__(self, r):
+        self.text, plural, self.kind = r.choice(DOMAIN_SUBJ)
+        self.was, self.is_, self.has = ("were", "are", "have") if plural else ("was", "is", "has")
+
+    def __str__(self):
+        return self.text
+
+    def adj(self, r, polarity):
+        return r.choice(DOMAIN_ADJ[self.kind][0 if polarity else 1])
+
+    def vp(self, r, good):
+        """(base, past) of an event that fits this subject."""
+        return r.choice([v for v in (GOOD_VP if good else BAD_VP) if self.kind in v[2]])[:2]
+
+    def part(self, r):
+        """(plural noun, bad predicate, good predicate) of a part of such a subject."""
+        return r.choice([(n, b, g) for n, k, b, g in PARTS if k == self.kind])
+
+
+def r_neg_event(r, P, want):
+    """a negated bad event -> 1, a negated good event -> 0 ("never once crashed" / "never impressed me")."""
+    s = Subject(r)
+    base, done = s.vp(r, good=want == 0)
+    t = r.choice([f"{s} did not {base}", f"{s} did n't {base} , not even once", f"not once did {s} {base}",
+                  f"at no point did {s} {base}", f"{s} did n't {base} at all", f"honestly , {s} never {done}",
+                  f"{s} never once {done}", f"i can say {s} never {done}"])
+    return t, want
+
+
+def r_event_control(r, P, want):
+    """the same events affirmed: the label of the event ("the charger overheated" -> 0)."""
+    s = Subject(r)
+    _, done = s.vp(r, good=want == 1)
+    t = r.choice([f"{s} {done}", f"{s} really {done}", f"{'happily' if want else 'sadly'} , {s} {done}",
+                  f"{s} {done} more than once", f"{s} {done} , no doubt about it", f"i have to say {s} {done}"])
+    return t, want
+
+
+def r_neg_quantity(r, P, want):
+    """none / not a single / no one / nothing / far from + a predicate of the other polarity -> flipped."""
+    s = Subject(r)
+    noun, bad, good = s.part(r)
+    k = r.randrange(8)
+    if k == 0:
+        return f"none of the {noun} {bad if want else good}", want
+    if k == 1:
+        return f"not a single one of the {noun} {bad if want else good}", want
+    if k == 2:
+        return (r.choice([f"i found nothing to complain about in {s}", f"there is nothing to fault in {s}",
+                          f"zero {r.choice(FLAWS)} from me about {s}"]) if want else
+                f"i have nothing good to say about {s}"), want
+    if k == 3:
+        return f"{s} {s.has} no {r.choice(NO_BAD if want else NO_GOOD)}", want
+    if k == 4:
+        a = s.adj(r, 1 - want)
+        return r.choice([f"there was nothing {a} about {s}", f"nothing about {s} {s.was} {a}",
+                         f"i would never describe {s} as {a}", f"no one could say {s} {s.was} {a}"]), want
+    if k == 5:
+        return f"{s} {s.is_} far from {s.adj(r, 1 - want)}", want
+    if k == 6:
+        who = r.choice(["not one person at our table", "no one in the family", "none of my friends", "not one of us"])
+        v = r.choice(["complained", "was bored", "left early", "asked for a refund", "regretted it"]) if want else \
+            r.choice(["enjoyed it", "liked it", "wanted more", "was impressed", "would go back"])
+        return f"{who} {v}", want
+    return f"{s} {s.was} not {s.adj(r, 1 - want)} {r.choice(EXHAUST_NEG)}", want
+
+
+THINGS = {"m": ["moment", "scene", "chapter", "episode"], "p": ["dish", "room", "corner", "course"],
+          "d": ["part", "feature", "button", "setting"]}
+LIKE = ["enjoy", "like", "love", "appreciate"]
+DISLIKE = ["hate", "dislike", "regret", "resent"]
+
+
+def r_double_negation(r, P, want):
+    """two negations that cancel: the label is that of the inner, affirmed statement. Every frame comes with
+    a positive and a negative inner statement, so that "two negations" alone says nothing about the label."""
+    s = Subject(r)
+    verb = r.choice(LIKE if want else DISLIKE)
+    thing = r.choice(THINGS[s.kind])
+    k = r.randrange(10)
+    if k == 0:
+        return f"i can not say i did n't {verb} {s}", want
+    if k == 1:
+        return f"{s} never fails to {s.vp(r, good=want == 1)[0]}", want
+    if k == 2:
+        return f"i can not say {s} did n't {s.vp(r, good=want == 1)[0]}", want
+    if k == 3:
+        return f"i have yet to meet someone who did n't {verb} {s}", want
+    if k == 4:
+        return f"you could not point to a {thing} in {s} that was n't {s.adj(r, want)}", want
+    if k == 5:
+        feel = r.choice(["impressed", "happy", "satisfied", "smiling"]) if want else \
+            r.choice(["disappointed", "annoyed", "frustrated", "bored"])
+        return f"no one walked away from {s} without feeling {feel}", want
+    if k == 6:
+        return f"never did {s} fail to {s.vp(r, good=want == 1)[0]}", want
+    if k == 7:
+        return (f"{s} {s.was} never anything less than {s.adj(r, 1)}", 1) if want else \
+            (f"{s} {s.was} never anything more than {r.choice(WEAK_POS)}", 0)
+    if k == 8:
+        return f"not one {thing} of {s} failed to be {s.adj(r, want)}", want
+    return f"i would n't say i did n't {verb} {s}", want
+
+
+def r_recommend(r, P, want):
+    """recommendation frames, with the negations that keep ("ca n't recommend it enough") or flip the label."""
+    s = Subject(r)
+    if want == 1:
+        return r.choice([f"i ca n't recommend {s} enough", f"i would not hesitate to recommend {s}",
+                         f"you wo n't regret {r.choice(['buying', 'trying', 'choosing'])} {s}",
+                         f"do n't miss {s}", f"i would recommend {s} to anyone", f"no regrets about {s}",
+                         f"do n't listen to the critics , {s} {s.is_} {s.adj(r, 1)}"]), 1
+    return r.choice([f"i would n't recommend {s} to anyone", f"i can not recommend {s}",
+                     f"do n't waste your money on {s}",
+                     f"i would think twice before {r.choice(['buying', 'trying', 'booking'])} {s}",
+                     f"you will regret {r.choice(['buying', 'trying', 'choosing'])} {s}", f"avoid {s}",
+                     f"do n't believe the hype , {s} {s.is_} {s.adj(r, 0)}"]), 0
+
+
+def r_domain_adj(r, P, want):
+    """product/place/media adjectives, plain and negated ("the room was n't clean" -> 0)."""
+    s = Subject(r)
+    if r.random() < 0.5:                             # negated: the label is opposite to the adjective's
+        extra = f" {r.choice(EXHAUST_NEG)}" if want == 1 else r.choice(["", " at all", " , sadly"])
+        neg = r.choice(["not", "n't", "never"])
+        return f"{s} {r.choice([s.was, s.is_])} {neg} {s.adj(r, 1 - want)}{extra}", want
+    return f"{s} {r.choice([s.was, s.is_])} {r.choice(['', 'really ', 'very ', 'surprisingly '])}{s.adj(r, want)}", want
+
+
 RULES = collections.OrderedDict([
     # name: (function, weight, labels produced)
     ("not_pos_adj", (r_not_pos, 3000, (0,))),
@@ -442,6 +662,12 @@ RULES = collections.OrderedDict([
     ("question", (r_question, 3000, (0, 1))),
     ("expectation", (r_expect, 3000, (0, 1))),
     ("emoji", (r_emoji, 3000, (0, 1))),
+    ("neg_event", (r_neg_event, 3000, (0, 1))),
+    ("event_control", (r_event_control, 2000, (0, 1))),
+    ("neg_quantity", (r_neg_quantity, 4000, (0, 1))),
+    ("double_negation", (r_double_negation, 3000, (0, 1))),
+    ("recommend", (r_recommend, 1500, (0, 1))),
+    ("domain_adj", (r_domain_adj, 3000, (0, 1))),
 ])
 
 

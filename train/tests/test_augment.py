@@ -5,6 +5,7 @@
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -96,6 +97,50 @@ class TestRuleLabels(unittest.TestCase):
                     self.assertEqual(l, want)
                     self.assertNotIn(other, t)
                     self.assertTrue(word in t or ("lovely" if want else "tedious") in t, t)
+
+    def test_negated_events_flip(self):
+        neg = re.compile(r"\b(not|never|no)\b|n't")
+        for want in (0, 1):
+            events = [b for b, _, _ in (A.BAD_VP if want else A.GOOD_VP)]
+            opposite = [p for _, p, _ in (A.GOOD_VP if want else A.BAD_VP)]
+            for t, l in self.run_rule("neg_event", want):
+                self.assertEqual(l, want)
+                self.assertRegex(t, neg)
+                # "never <past>" or "did not <base>": the event named is one of the other polarity's
+                self.assertTrue(any(f" {e}" in t for e in events) or
+                                any(f" {p}" in t for p, in [(x[1],) for x in (A.BAD_VP if want else A.GOOD_VP)]), t)
+                self.assertFalse(any(t.endswith(f" {p}") for p in opposite if p not in events), t)
+
+    def test_affirmed_events_keep_label(self):
+        for want in (0, 1):
+            past = [p for _, p, _ in (A.GOOD_VP if want else A.BAD_VP)]
+            for t, l in self.run_rule("event_control", want):
+                self.assertEqual(l, want)
+                self.assertNotRegex(t, r"\b(not|never)\b|n't")
+                self.assertTrue(any(f" {p}" in t for p in past), t)
+
+    def test_domain_adjectives(self):
+        for want in (0, 1):
+            for t, l in self.run_rule("domain_adj", want):
+                self.assertEqual(l, want)
+                negated = re.search(r"\b(not|never)\b|n't", t) is not None
+                polarity = want if not negated else 1 - want
+                words = [a for k in A.DOMAIN_ADJ.values() for a in k[0 if polarity else 1]]
+                self.assertTrue(any(re.search(rf"\b{re.escape(a)}\b", t) for a in words), t)
+
+    def test_subjects_get_fitting_predicates(self):
+        r = random.Random(3)
+        for _ in range(500):
+            s = A.Subject(r)
+            base, _ = s.vp(r, good=r.random() < 0.5)
+            kinds = {b: k for b, _, k in A.BAD_VP + A.GOOD_VP}
+            self.assertIn(s.kind, kinds[base])
+
+    def test_double_negation_and_quantities_are_balanced(self):
+        for name in ("double_negation", "neg_quantity", "recommend"):
+            for want in (0, 1):
+                for t, l in self.run_rule(name, want):
+                    self.assertEqual(l, want, t)
 
     def test_contrast_label_follows_second_clause(self):
         for name in ("but", "however"):
