@@ -6,9 +6,15 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { RETRY_AFTER_SECONDS } from "../../src/http/errors.ts";
-import { PROBLEMS } from "../../src/http/problem.ts";
 import { REPO } from "./ufb.ts";
+
+// read as text: these Worker files type-check against the Worker's globals, not this Node project's
+const source = (path: string) => readFileSync(join(REPO, path), "utf8");
+/** src/http/problem.ts's PROBLEMS: code → status. */
+const PROBLEMS = Object.fromEntries(
+  [...source("src/http/problem.ts").matchAll(/^ {2}([a-z_]+): \{ status: (\d{3}),/gm)].map((m) => [m[1]!, { status: Number(m[2]) }]),
+) as Record<string, { status: number }>;
+const RETRY_AFTER_SECONDS = Number(/export const RETRY_AFTER_SECONDS = (\d+);/.exec(source("src/http/errors.ts"))?.[1]);
 
 interface Row {
   fault: string;
@@ -49,6 +55,12 @@ function readTable(): Row[] {
 const rows = readTable();
 
 describe("docs/operations.md fault table", () => {
+  it("reads the error table and the Retry-After of a 503 from the sources", () => {
+    expect(Object.keys(PROBLEMS).length).toBeGreaterThanOrEqual(20);
+    expect(PROBLEMS.weights_unavailable).toEqual({ status: 503 });
+    expect(RETRY_AFTER_SECONDS).toBeGreaterThan(0);
+  });
+
   it("has the rows the issue asks for (storage faults, broken bodies, no content, rate limiting)", () => {
     expect(rows.length).toBeGreaterThanOrEqual(13);
     const codes = new Set(rows.map((r) => r.code));
@@ -70,7 +82,7 @@ describe("docs/operations.md fault table", () => {
       });
 
       it("agrees with the error table: status of the code, Retry-After, logged", () => {
-        const problem = (PROBLEMS as Record<string, { status: number }>)[row.code];
+        const problem = PROBLEMS[row.code];
         expect(problem, `code ${row.code} is not in src/http/problem.ts`).toBeDefined();
         expect(row.status).toBe(problem!.status);
         expect(row.logged).toBe(row.status >= 500 ? "yes" : "no");
