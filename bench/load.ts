@@ -1,12 +1,15 @@
 /**
- * `npm run bench:load [-- --url U --requests N --concurrency C --seconds S --every K --no-build]`: a bounded
- * load on the Worker, as a careful operator would run it before a release.
+ * `npm run bench:load [-- --url U --requests N --rounds R --mix all|classify --concurrency C --seconds S --every K
+ * --pid P --no-build]`: a bounded load on the Worker, as a careful operator would run it before a release.
  *
  * Without --url it builds the kernel, seeds the default model into the local R2 bucket and starts
  * `wrangler dev` on a free port (as bench/http.ts does, rate limiting off), then stops it. It sends N requests
  * (default 4000) at concurrency C (default 32), stopping early after S seconds (default 60), from a fixed mix:
  * classify short / long / several texts, embed, tokens, a 422 (no content) and a 400 (malformed JSON), each
- * with its expected status. Every K requests (default 250) it reads GET /healthz?verbose=1: the isolate's
+ * with its expected status (`--mix classify`: the three classify requests only). With `--rounds R` it does
+ * that R times against the same server, one report per round, one memory series counting requests across
+ * rounds (issue 11's "2 × 10,000 at concurrency 32": --requests 10000 --rounds 2 --mix classify).
+ * Every K requests (default 250) it reads GET /healthz?verbose=1: the isolate's
  * kernel memory and block cache (the memory series). With --pid P it also samples that process's RSS
  * (the local workerd; on Linux), which holds the simulator as well as the isolate.
  *
@@ -32,10 +35,12 @@ interface Options {
   every: number;
   build: boolean;
   pid: number | undefined;
+  rounds: number;
+  mix: "all" | "classify";
 }
 
 function options(argv: string[]): Options {
-  const o: Options = { url: undefined, requests: 4000, concurrency: 32, seconds: 60, every: 250, build: true, pid: undefined };
+  const o: Options = { url: undefined, requests: 4000, concurrency: 32, seconds: 60, every: 250, build: true, pid: undefined, rounds: 1, mix: "all" };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const int = (min: number, max: number) => {
@@ -49,8 +54,13 @@ function options(argv: string[]): Options {
     else if (a === "--seconds") o.seconds = int(1, 86_400);
     else if (a === "--every") o.every = int(1, 1_000_000);
     else if (a === "--pid") o.pid = int(1, 2 ** 31);
-    else if (a === "--no-build") o.build = false;
-    else throw new Error(`unknown option ${a} (--url, --requests, --concurrency, --seconds, --every, --pid, --no-build)`);
+    else if (a === "--rounds") o.rounds = int(1, 100);
+    else if (a === "--mix") {
+      const m = argv[++i];
+      if (m !== "all" && m !== "classify") throw new Error(`--mix: expected all or classify, got ${m}`);
+      o.mix = m;
+    } else if (a === "--no-build") o.build = false;
+    else throw new Error(`unknown option ${a} (--url, --requests, --rounds, --mix, --concurrency, --seconds, --every, --pid, --no-build)`);
   }
   return o;
 }
@@ -66,15 +76,18 @@ const MIX: [number, string, string, string, number][] = [
   [5, "no content", "/v1/classify", JSON.stringify({ text: "\u200b\u200b" }), 422],
   [5, "malformed", "/v1/classify", '{"text": "oops', 400],
 ];
-const TOTAL = MIX.reduce((a, m) => a + m[0], 0);
-function pickMix(i: number) {
-  // deterministic interleaving: request i takes the slot (i * 37) mod TOTAL of the weighted list
-  let slot = (i * 37) % TOTAL;
-  for (const m of MIX) {
-    if (slot < m[0]) return m;
-    slot -= m[0];
-  }
-  return MIX[0]!;
+function picker(mix: Options["mix"]) {
+  const entries = mix === "classify" ? MIX.filter((m) => m[2] === "/v1/classify" && m[4] === 200) : MIX;
+  const total = entries.reduce((a, m) => a + m[0], 0);
+  // deterministic interleaving: request i takes the slot (i * 37) mod total of the weighted list
+  return (i: number) => {
+    let slot = (i * 37) % total;
+    for (const m of entries) {
+      if (slot < m[0]) return m;
+      slot -= m[0];
+    }
+    return entries[0]!;
+  };
 }
 
 const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);
@@ -99,7 +112,9 @@ interface MemorySample {
   rssMiB?: number;
 }
 
-async function load(base: string, o: Options, token: string | undefined, pid: number | undefined) {
+/** One round of `o.requests` requests; `before` requests were sent in earlier rounds (the memory series counts on). */
+async function load(base: string, o: Options, token: string | undefined, pid: number | undefined, before = 0) {
+  const pickMix = picker(o.mix);
   const auth: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   const latencies: number[] = [];
   const errors: Record<string, number> = {};
@@ -107,7 +122,7 @@ async function load(base: string, o: Options, token: string | undefined, pid: nu
   const memory: MemorySample[] = [];
   const t0 = performance.now();
   const sample = async (done: number) => {
-    const s: MemorySample = { afterRequests: done, seconds: (performance.now() - t0) / 1000 };
+    const s: MemorySample = { afterRequests: before + done, seconds: (performance.now() - t0) / 1000 };
     try {
       const r = await fetch(new URL("/healthz?verbose=1", base), { headers: auth });
       const m = ((await r.json()) as { memory?: { models: { wasmBytes: number; cache: { usedBytes: number; budgetBytes: number; entries: number; evictions: number } }[] } }).memory;
@@ -125,7 +140,7 @@ async function load(base: string, o: Options, token: string | undefined, pid: nu
     if (pid !== undefined) s.rssMiB = rssMiB(pid);
     memory.push(s);
   };
-  await sample(0);
+  if (before === 0) await sample(0);
   let next = 0;
   let done = 0;
   let nextSample = o.every;
@@ -156,7 +171,7 @@ async function load(base: string, o: Options, token: string | undefined, pid: nu
   };
   await Promise.all(Array.from({ length: o.concurrency }, worker));
   const seconds = (performance.now() - t0) / 1000;
-  await sample(done);
+  if (memory.at(-1)?.afterRequests !== before + done) await sample(done);
   latencies.sort((a, b) => a - b);
   const perName = Object.fromEntries(Object.entries(byName).map(([k, v]) => (v.sort((a, b) => a - b), [k, { n: v.length, p50: pct(v, 50), p95: pct(v, 95), p99: pct(v, 99) }])));
   return { requests: done, seconds, throughput: done / seconds, errors, p50: pct(latencies, 50), p95: pct(latencies, 95), p99: pct(latencies, 99), perName, memory };
@@ -198,19 +213,26 @@ async function main(): Promise<void> {
       pid ??= workerdPid(server);
       log(`wrangler dev on ${base} (log ${logFile})${pid ? `, workerd pid ${pid}` : ""}`);
     }
-    log(`${o.requests} requests at concurrency ${o.concurrency} (at most ${o.seconds} s) → ${base}`);
-    const r = await load(base, o, token, pid);
-    log(`${r.requests} requests in ${r.seconds.toFixed(1)} s: ${r.throughput.toFixed(1)} req/s; errors ${JSON.stringify(r.errors)}`);
-    log(`latency of expected answers: p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`);
-    for (const [k, v] of Object.entries(r.perName)) log(`  ${k.padEnd(15)} n=${String(v.n).padStart(5)} p50 ${v.p50.toFixed(1)} p95 ${v.p95.toFixed(1)} p99 ${v.p99.toFixed(1)} ms`);
+    const rounds = [];
+    for (let round = 1; round <= o.rounds; round++) {
+      const before = rounds.reduce((n, x) => n + x.requests, 0);
+      log(`${o.rounds > 1 ? `round ${round}/${o.rounds}: ` : ""}${o.requests} requests (mix ${o.mix}) at concurrency ${o.concurrency} (at most ${o.seconds} s) → ${base}`);
+      const r = await load(base, o, token, pid, before);
+      rounds.push(r);
+      log(`${r.requests} requests in ${r.seconds.toFixed(1)} s: ${r.throughput.toFixed(1)} req/s; errors ${JSON.stringify(r.errors)}`);
+      log(`latency of expected answers: p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`);
+      for (const [k, v] of Object.entries(r.perName)) log(`  ${k.padEnd(15)} n=${String(v.n).padStart(5)} p50 ${v.p50.toFixed(1)} p95 ${v.p95.toFixed(1)} p99 ${v.p99.toFixed(1)} ms`);
+    }
+    const memory = rounds.flatMap((r) => r.memory);
     log("memory series (after requests: wasm MiB / cache used of budget MiB, entries, evictions / workerd RSS MiB):");
-    for (const s of r.memory) {
+    for (const s of memory) {
       log(`  ${String(s.afterRequests).padStart(6)}  ${s.wasmMiB?.toFixed(1) ?? "-"} / ${s.cacheUsedMiB?.toFixed(1) ?? "-"} of ${s.cacheBudgetMiB?.toFixed(0) ?? "-"}, ${s.cacheEntries ?? "-"}, ${s.evictions ?? "-"} / ${s.rssMiB?.toFixed(0) ?? "-"}`);
     }
     const dir = join(REPO, "bench/results");
     mkdirSync(dir, { recursive: true });
     const file = `load-${new Date().toISOString().replace(/[:.]/g, "-")}.json`;
-    writeFileSync(join(dir, file), JSON.stringify({ url: o.url ?? "npm run dev (local)", options: o, mix: MIX.map(([w, n, p, , e]) => ({ weight: w, name: n, path: p, expected: e })), ...r }, null, 1) + "\n");
+    const result = o.rounds === 1 ? rounds[0]! : { rounds: rounds.map(({ memory: _, ...r }) => r), memory };
+    writeFileSync(join(dir, file), JSON.stringify({ url: o.url ?? "npm run dev (local)", options: o, mix: MIX.map(([w, n, p, , e]) => ({ weight: w, name: n, path: p, expected: e })), ...result }, null, 1) + "\n");
     log(`wrote bench/results/${file}`);
   } finally {
     await server?.stop();

@@ -2,15 +2,16 @@
  * The LOCAL R2 bucket that `wrangler dev` serves (miniflare persistence under .wrangler/state/v3), written
  * through wrangler's getPlatformProxy(): the same bindings and the same storage as `wrangler dev`, without
  * starting the Worker. Seeding verifies, it does not trust: every object of the version is read back and
- * compared with the package folder (size and sha256), and only what is missing or differs is written again
- * (weights and tokenizer before the manifest), so a damaged local bucket is repaired, and said so.
+ * compared with the package folder (size and sha256, bucket-sync.ts, the comparison `npm run upload` uses
+ * too), and only what is missing or differs is written again (weights and tokenizer before the manifest),
+ * so a damaged local bucket is repaired, and said so.
  */
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { getPlatformProxy } from "wrangler";
 import { REPO } from "./config.ts";
-import { type PackageDir, currentKey, fmtBytes, objectKey } from "./package.ts";
+import { type Digest, describeStep, digestOf, planSync } from "./bucket-sync.ts";
+import { type PackageDir, currentKey, objectKey } from "./package.ts";
 
 export interface SeedResult {
   name: string;
@@ -45,24 +46,26 @@ export async function seedLocalBucket(pkg: PackageDir, options: SeedOptions): Pr
   });
   try {
     const bucket = proxy.env.WEIGHTS;
-    const written: string[] = [];
-    const repaired: SeedResult["repaired"] = [];
-    // manifest.json last: a version whose manifest is there is complete for the Worker
-    const ordered = [...pkg.files.filter((f) => f.file !== "manifest.json"), ...pkg.files.filter((f) => f.file === "manifest.json")];
-    for (const f of ordered) {
-      const key = objectKey(name, version, f.file);
+    const wanted = pkg.files.map((f) => {
       const body = readFileSync(f.path);
-      const problem = await differs(bucket, key, body);
-      if (problem === null) continue;
-      if (problem !== "missing") {
-        repaired.push({ key, problem });
-        log(`  repair ${key}: ${problem}`);
-      } else log(`  put ${key} (${fmtBytes(f.bytes)})`);
-      await bucket.put(key, body, {
-        httpMetadata: { contentType: f.contentType },
-        customMetadata: f.file === "manifest.json" ? { sha256: pkg.manifestSha256 } : {},
+      return { key: objectKey(name, version, f.file), want: digestOf(body), source: { file: f, body } };
+    });
+    // every object is read back and hashed: the local bucket is on disk, so this is quick (22 MB: < 1 s)
+    const found = new Map<string, Digest | null>();
+    for (const w of wanted) {
+      const obj = await bucket.get(w.key);
+      found.set(w.key, obj ? digestOf(new Uint8Array(await obj.arrayBuffer())) : null);
+    }
+    const plan = planSync(wanted, found);
+    const written: string[] = [];
+    for (const step of plan.writes) {
+      log(`  ${describeStep(step)}`);
+      const { file, body } = step.source;
+      await bucket.put(step.key, body, {
+        httpMetadata: { contentType: file.contentType },
+        customMetadata: file.file === "manifest.json" ? { sha256: pkg.manifestSha256 } : {},
       });
-      written.push(key);
+      written.push(step.key);
     }
     const complete = written.length === 0;
     if (options.makeCurrent ?? true) {
@@ -74,26 +77,14 @@ export async function seedLocalBucket(pkg: PackageDir, options: SeedOptions): Pr
         written.push(currentKey(name));
       }
     }
-    return { name, version, written, alreadyThere: complete, repaired };
+    return { name, version, written, alreadyThere: complete, repaired: plan.repairs.map((r) => ({ key: r.key, problem: r.problem })) };
   } finally {
     await proxy.dispose();
   }
 }
 
-/** null when the bucket holds exactly `want` at `key`; else what is wrong ("missing", a size or sha256 mismatch). */
-async function differs(bucket: R2BucketLike, key: string, want: Uint8Array): Promise<string | null> {
-  const obj = await bucket.get(key);
-  if (!obj) return "missing";
-  const got = new Uint8Array(await obj.arrayBuffer());
-  if (got.length !== want.length) return `${got.length} bytes in the bucket, ${want.length} in the folder`;
-  const a = createHash("sha256").update(got).digest("hex");
-  const b = createHash("sha256").update(want).digest("hex");
-  return a === b ? null : `sha256 ${a.slice(0, 12)}… in the bucket, ${b.slice(0, 12)}… in the folder`;
-}
-
 /** The parts of the R2 binding used here (kept structural: the scripts are type-checked as Node code). */
 interface R2BucketLike {
-  head(key: string): Promise<{ size: number; customMetadata?: Record<string, string> } | null>;
   get(key: string): Promise<{ text(): Promise<string>; arrayBuffer(): Promise<ArrayBuffer> } | null>;
   put(key: string, value: Uint8Array | string, options?: { httpMetadata?: { contentType?: string }; customMetadata?: Record<string, string> }): Promise<unknown>;
 }

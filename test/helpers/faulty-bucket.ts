@@ -8,7 +8,11 @@
  * at an absolute object offset), `throw` (the call rejects), `slow` (the call waits for a gate or a delay
  * before answering), `delay` (waits `ms` on a timer of the calling request, then answers), `stall` (answers,
  * but the body never finishes: a read that hangs part-way, as over a truncated blob whose index still names
- * the old size), `changed` (as if the etag no longer matched: an object without a body).
+ * the old size), `changed` (as if the etag no longer matched: an object without a body), `shared` (I/O
+ * shared between requests, what the Worker must never do: the first get of a key and range also fetches a
+ * second copy of the real R2 object, in the calling request, and keeps it unread; every later get of that
+ * key and range, from whichever request, is answered with the kept object, as a read layer that shared
+ * in-flight R2 objects instead of bytes would answer a joiner).
  *
  * `patchBinding` installs the faults into the Worker's own R2 binding object (the one `exports.default.fetch`
  * hands to src/index.ts), so that tests can drive real, separate requests through the Worker entry.
@@ -32,7 +36,8 @@ export type Fault =
   | { kind: "slow"; until: Promise<unknown> }
   | { kind: "delay"; ms: number }
   | { kind: "stall" }
-  | { kind: "changed" };
+  | { kind: "changed" }
+  | { kind: "shared" };
 
 export interface FaultRule {
   name: string;
@@ -54,6 +59,8 @@ export class FaultyBucket {
   readonly calls: BucketCall[] = [];
   private readonly inner: R2Bucket;
   private rules: FaultRule[] = [];
+  /** `shared`: the kept R2 objects, by key and range. */
+  private readonly kept = new Map<string, R2ObjectBody>();
 
   constructor(inner: R2Bucket) {
     this.inner = inner;
@@ -134,6 +141,14 @@ export class FaultyBucket {
     if (early !== undefined) return early as null;
     const f = r.fault;
     if (f.kind === "slow" || f.kind === "delay") return this.inner.get(key, options);
+    if (f.kind === "shared") {
+      const id = `${key}@${range ? `${range.offset}+${range.length}` : "all"}`;
+      const kept = this.kept.get(id);
+      if (kept) return kept;
+      const copy = await this.inner.get(key, options);
+      if (copy && "body" in copy) this.kept.set(id, copy);
+      return this.inner.get(key, options);
+    }
     const obj = await this.inner.get(key, options);
     if (!obj) return obj;
     if (f.kind === "stall") return stalled(obj as R2ObjectBody);

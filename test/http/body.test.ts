@@ -33,6 +33,7 @@ describe("a body that ends early", () => {
       expect(res.headers.get("content-type")).toBe(PROBLEM_TYPE);
       const body = (await res.json()) as any;
       expect(body.code).toBe("incomplete_body");
+      expect(res.headers.get("retry-after")).toBeNull();
       expect(JSON.stringify(body)).not.toMatch(/Network connection lost|\.ts\b|\bat /);
       expect(errors).toEqual([]);
       expect(service.calls.length).toBe(0);
@@ -51,6 +52,9 @@ describe("invalid UTF-8 in a JSON body", () => {
     expect(body.code).toBe("malformed_json");
     expect(body.detail).toMatch(/UTF-8/);
     expect(body.detail).toContain(`offset ${prefix.length}`);
+    expect(res.headers.get("content-type")).toBe(PROBLEM_TYPE);
+    expect(res.headers.get("retry-after")).toBeNull();
+    expect(errors).toEqual([]);
     expect(service.calls.length).toBe(0);
   });
 

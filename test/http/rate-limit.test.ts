@@ -4,7 +4,7 @@
  * `{ success }`) with its own fixed-window count, so the test decides independently what must pass.
  */
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { limitKey } from "../../src/middleware/rate-limit/index.ts";
 import { PROBLEM_TYPE, setup } from "./helpers.ts";
 
@@ -36,6 +36,7 @@ describe("rate limiting", () => {
 
   it("answers 429 rate_limited with Retry-After once a client address is over its limit (open API)", async () => {
     const limiter = new StandInLimiter(3);
+    const errors = vi.spyOn(console, "error");
     const { post, service } = setup({ RATE_LIMIT: "on", RATE_LIMITER: limiter, RATE_LIMIT_PERIOD_S: "10" });
     const from = (ip: string) => post("/v1/classify", { text: "fine" }, { "CF-Connecting-IP": ip });
     for (let i = 0; i < 3; i++) expect((await from("203.0.113.7")).status).toBe(200);
@@ -46,6 +47,8 @@ describe("rate limiting", () => {
     const body = (await res.json()) as Record<string, unknown>;
     expect(body).toMatchObject({ status: 429, code: "rate_limited", title: "Too many requests", request_id: res.headers.get("X-Request-Id") });
     expect(body.detail).toContain("client address");
+    expect(errors).not.toHaveBeenCalled(); // the client's doing, not logged as an error
+    errors.mockRestore();
     // another address has its own counter
     expect((await from("198.51.100.1")).status).toBe(200);
     // the limited request never reached the service

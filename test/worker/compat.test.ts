@@ -8,7 +8,7 @@
 import { InferenceClient, InferenceClientProviderApiError } from "@huggingface/inference";
 import { env, exports } from "cloudflare:workers";
 import OpenAI from "openai";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { Engine } from "../../src/model/engine.ts";
 import { newKernel } from "../helpers/packages.ts";
 import { TINY_CLASSIFIER, putPackage, synthPackage } from "../helpers/r2.ts";
@@ -236,6 +236,20 @@ describe("no content: 422 no_content with the index on every native route", () =
     expect(problem.code).toBe("no_content");
     expect(problem.errors.map((e: { pointer: string }) => e.pointer)).toEqual(pointers);
     expect(problem.detail).not.toMatch(/\/work\/|at .*\.ts:/);
+  });
+
+  it("a text with no content is the client's: 422 no_content as problem+json, no Retry-After, not logged as an error", async () => {
+    const errors = vi.spyOn(console, "error");
+    try {
+      const res = await post("/v1/classify", { text: NO_CONTENT[0] });
+      expect(res.status).toBe(422);
+      expect(res.headers.get("content-type")).toBe("application/problem+json");
+      expect(res.headers.get("retry-after")).toBeNull();
+      expect(((await res.json()) as any).code).toBe("no_content");
+      expect(errors).not.toHaveBeenCalled();
+    } finally {
+      errors.mockRestore();
+    }
   });
 
   it("the engine refuses them itself (NoContentError with the indices), so every caller gets the same rule", async () => {

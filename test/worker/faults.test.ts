@@ -60,9 +60,12 @@ function expectSafeProblem(res: Response, body: any, status: number, code: strin
   for (const leak of [/INJECTED/, /models\//, /r2:/, /weights\.bin/, /tokenizer\.json/, /manifest/, /sha256/i, /[0-9a-f]{64}/, /\bat \S+/, /\.ts\b/, /Error\b/, /offset/, /bytes \d/]) {
     expect(text).not.toMatch(leak);
   }
-  if (status === 503) expect(res.headers.get("retry-after")).toBe("5");
-  // …while the log keeps the request id and the cause for whoever debugs it
-  if (status >= 500) expect(logged.some((args) => String(args[0]).includes(body.request_id) && args[1] instanceof Error && (args[1] as Error).cause !== undefined)).toBe(true);
+  // only a 503 asks the client to come back (docs/operations.md)
+  expect(res.headers.get("retry-after")).toBe(status === 503 ? "5" : null);
+  // …while the log keeps the request id and the cause for whoever debugs it; a 4xx is not logged
+  const entry = logged.find((args) => String(args[0]).includes(body.request_id));
+  if (status >= 500) expect(entry !== undefined && entry[1] instanceof Error && (entry[1] as Error).cause !== undefined).toBe(true);
+  else expect(entry).toBeUndefined();
 }
 
 function expectGood(r: { res: Response; body: any }) {

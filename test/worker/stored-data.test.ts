@@ -25,7 +25,13 @@ beforeAll(async () => {
   expected = TINY_CLASSIFIER.labels![l.indexOf(Math.max(...l))];
 });
 
-beforeEach(() => void vi.spyOn(console, "error").mockImplementation(() => {}));
+let logged: unknown[][] = [];
+beforeEach(() => {
+  logged = [];
+  vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => void logged.push(args));
+});
+/** Whether the request was logged as an error (console.error with its id). */
+const isLogged = (requestId: string) => logged.some((args) => String(args[0]).includes(requestId));
 afterEach(() => vi.restoreAllMocks());
 
 describe("the manifest of a content version is verified against the version", () => {
@@ -42,6 +48,8 @@ describe("the manifest of a content version is verified against the version", ()
     const bad = await post("/v1/classify", { text: TEXT });
     expect(bad.res.status).toBe(502);
     expect(bad.body.code).toBe("weights_corrupt");
+    expect(bad.res.headers.get("retry-after")).toBeNull(); // not transient: retrying will not help
+    expect(isLogged(bad.body.request_id)).toBe(true);
     expect(faulty.count({ op: "get", key })).toBe(2); // one re-read, like every other piece
     expect((await get("/v1/models")).res.status).toBe(502); // the listing reads the same verified manifest
     await env.WEIGHTS.put(key, built.manifest);
@@ -61,7 +69,9 @@ describe("an object replaced under a loaded model", () => {
     faulty.inject({ name: "replaced", key: `models/${name}/v1/weights.bin`, op: "get", times: 1, fault: { kind: "changed" } });
     const stale = await post("/v1/classify", { text: TEXT });
     expect(stale.res.status).toBe(503);
+    expect(stale.body.code).toBe("weights_unavailable");
     expect(stale.res.headers.get("retry-after")).toBe("5");
+    expect(isLogged(stale.body.request_id)).toBe(true);
     faulty.resetCalls();
     const good = await post("/v1/classify", { text: TEXT });
     expect(good.res.status).toBe(200);

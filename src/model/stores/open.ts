@@ -44,6 +44,7 @@ export interface StreamedOptions {
   /**
    * Longest wait of a request for another request's work: a block cache fill it joins, or its turn on the
    * engine (default: 3 × readTimeoutMs). That work's I/O belongs to the other request and dies with it.
+   * Also the longest wait for a free read slot.
    */
   joinTimeoutMs?: number;
   /** The Cache API as a second level under the block cache; absent or mode "off": none. */
@@ -65,8 +66,10 @@ export interface StreamedModel {
 
 /** Opens a package for streaming from `source` (weights.bin) into `kernel`'s memory. */
 export async function openStreamed(source: WeightSource, kernel: Kernel, o: StreamedOptions): Promise<StreamedModel> {
-  // the limiter sits over the timeout, so a read that never answers gives its slot back when it times out
-  const limiter = new LimitedSource(new TimeoutSource(source, o.readTimeoutMs), o.maxReads);
+  const joinTimeoutMs = o.joinTimeoutMs ?? 3 * o.readTimeoutMs;
+  // the limiter sits over the timeout, so a read that never answers gives its slot back when it times out;
+  // a read waiting for a slot waits on its own timer too (limiter.ts says why)
+  const limiter = new LimitedSource(new TimeoutSource(source, o.readTimeoutMs), o.maxReads, { waitTimeoutMs: joinTimeoutMs });
   const observed = new ObservedSource(limiter);
   const pieces = o.cacheApi && o.cacheApi.mode !== "off"
     ? new CacheApiPieces(o.etag === undefined ? o.identity : `${o.identity}#${o.etag}`, { ...o.cacheApi, timeoutMs: Math.min(o.readTimeoutMs, CACHE_API_TIMEOUT_CAP_MS) })
@@ -85,7 +88,6 @@ export async function openStreamed(source: WeightSource, kernel: Kernel, o: Stre
   const tokenizerRead = withOneRetry(() => pkg.readTokenizer());
   tokenizerRead.catch(() => {}); // awaited below; keeps an early failure from being reported as unhandled
   const region = kernel.alloc(o.cacheBytes, 64);
-  const joinTimeoutMs = o.joinTimeoutMs ?? 3 * o.readTimeoutMs;
   const cache = new BlockCache({ base: region, bytes: o.cacheBytes, write: (at, data) => kernel.u8(at, data.length).set(data) }, { joinTimeoutMs });
   let weights;
   try {
