@@ -150,7 +150,7 @@ export const ModelInfo = z
   .object({
     name: z.string(),
     version: z.string(),
-    kind: z.enum(["classifier", "mlm"]),
+    kind: z.enum(["classifier", "mlm", "embedding"]),
     labels: z.array(z.string()).nullable().openapi({ description: "Classifier labels in logit order; null for MLM packages." }),
     config: z.object({
       hidden_size: Count,

@@ -8,7 +8,7 @@
 export interface ModelInfo {
   name: string;
   version: string;
-  kind: "classifier" | "mlm";
+  kind: "classifier" | "mlm" | "embedding";
   /** Labels of a classifier, in logit order; null for MLM packages. */
   labels: string[] | null;
   config: {
