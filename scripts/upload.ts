@@ -1,6 +1,8 @@
 /**
  * `npm run upload -- <package-dir> --name <name> [options]`: puts a package into an R2 bucket in the layout
- * the Worker reads (src/service/registry.ts, scripts/lib/package.ts), with `wrangler r2 object put`:
+ * the Worker reads (src/service/registry.ts, scripts/lib/package.ts), with `wrangler r2 object put`;
+ * `npm run upload -- --defaults [options]`: the Worker's default models, weights/<MODEL>/ and
+ * weights/<EMBED_MODEL>/ (wrangler.toml [vars]) under their names (a pinned name@version keeps its version):
  *
  *   1. models/<name>/<version>/weights.bin
  *   2. models/<name>/<version>/tokenizer.json
@@ -11,6 +13,7 @@
  * immutable version; re-uploading an unchanged one rewrites identical bytes.
  *
  * Options:
+ *   --defaults          instead of <package-dir> and --name: both default models, one after the other
  *   --name <name>       model name in the bucket (required; what requests and wrangler.toml MODEL say)
  *   --version <v>       override the content version (must never be reused for different bytes)
  *   --bucket <b>        bucket name (default: wrangler.toml's R2 binding WEIGHTS)
@@ -21,7 +24,7 @@
  * Needs, for the real bucket: `wrangler login` or CLOUDFLARE_API_TOKEN (+ CLOUDFLARE_ACCOUNT_ID); see docs/deploy.md.
  */
 import { spawn } from "node:child_process";
-import { relative } from "node:path";
+import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { REPO, readWorkerConfig } from "./lib/config.ts";
 import { PackageDirError, checkName, currentKey, fmtBytes, objectKey, readPackageDir } from "./lib/package.ts";
@@ -30,7 +33,8 @@ import { WRANGLER_CLI } from "./lib/wrangler-dev.ts";
 /** wrangler r2 object put refuses files above 300 MiB (MAX_UPLOAD_SIZE_BYTES in wrangler 4.156). */
 export const WRANGLER_MAX_PUT = 300 * 1024 * 1024;
 
-export const USAGE = `Usage: npm run upload -- <package-dir> --name <name> [--version <v>] [--bucket <b>] [--make-current] [--local] [--dry-run]`;
+export const USAGE = `Usage: npm run upload -- <package-dir> --name <name> [--version <v>] [--bucket <b>] [--make-current] [--local] [--dry-run]
+       npm run upload -- --defaults [--bucket <b>] [--make-current] [--local] [--dry-run]`;
 
 export interface UploadStep {
   key: string;
@@ -56,21 +60,45 @@ export async function planUpload(argv: string[]): Promise<{ steps: UploadStep[];
         local: { type: "boolean" },
         remote: { type: "boolean" },
         "dry-run": { type: "boolean" },
+        defaults: { type: "boolean" },
       },
     });
   } catch (e) {
     throw new PackageDirError((e as Error).message.replace(/\. To specify a positional argument.*$/s, ""));
   }
   const { values: v, positionals } = parsed;
+  if (v.local && v.remote) throw new PackageDirError("--local and --remote: pick one");
+  if (v.defaults) {
+    if (positionals.length > 0 || v.name !== undefined || v.version !== undefined) {
+      throw new PackageDirError("--defaults takes the packages, names and versions from wrangler.toml (MODEL, EMBED_MODEL): no <package-dir>, --name or --version");
+    }
+    const cfg = await readWorkerConfig();
+    const bucket = checkBucket(v.bucket ?? cfg.bucket);
+    const specs = [...new Set([cfg.model, cfg.embedModel])];
+    const plans = specs.map((spec) => {
+      const [name, pinned] = spec.split("@");
+      return planPackage(join(REPO, "weights", name), name, pinned, bucket, v.local === true, v["make-current"] === true, pinned !== undefined);
+    });
+    return { steps: plans.flatMap((p) => p.steps), summary: plans.map((p) => p.summary).join("\n[upload] "), dryRun: v["dry-run"] === true };
+  }
   if (positionals.length !== 1) throw new PackageDirError(positionals.length === 0 ? "missing <package-dir>" : `unexpected argument ${JSON.stringify(positionals[1])}`);
   if (v.name === undefined) throw new PackageDirError("--name is required (the model name in the bucket, e.g. --name sst2-1x11)");
-  if (v.local && v.remote) throw new PackageDirError("--local and --remote: pick one");
   const name = checkName("--name", v.name);
-  const pkg = readPackageDir(positionals[0]);
-  const version = checkName("--version", v.version ?? pkg.contentVersion);
-  const bucket = v.bucket ?? (await readWorkerConfig()).bucket;
+  const bucket = checkBucket(v.bucket ?? (await readWorkerConfig()).bucket);
+  const { steps, summary } = planPackage(positionals[0], name, v.version, bucket, v.local === true, v["make-current"] === true, v.version !== undefined);
+  return { steps, summary, dryRun: v["dry-run"] === true };
+}
+
+function checkBucket(bucket: string): string {
   if (!/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(bucket)) throw new PackageDirError(`--bucket ${JSON.stringify(bucket)}: R2 bucket names are 3-63 characters of a-z, 0-9 and -`);
-  const where = v.local ? "--local" : "--remote";
+  return bucket;
+}
+
+/** The puts of one package folder as models/<name>/<version>/… (and the current pointer when asked). */
+function planPackage(dir: string, name: string, givenVersion: string | undefined, bucket: string, local: boolean, makeCurrent: boolean, versionGiven: boolean): { steps: UploadStep[]; summary: string } {
+  const pkg = readPackageDir(dir);
+  const version = checkName("--version", givenVersion ?? pkg.contentVersion);
+  const where = local ? "--local" : "--remote";
   const steps: UploadStep[] = [];
   for (const f of pkg.files) {
     if (f.bytes > WRANGLER_MAX_PUT) {
@@ -79,15 +107,15 @@ export async function planUpload(argv: string[]): Promise<{ steps: UploadStep[];
     const key = objectKey(name, version, f.file);
     steps.push({ key, bytes: f.bytes, args: ["r2", "object", "put", `${bucket}/${key}`, "--file", f.path, "--content-type", f.contentType, where] });
   }
-  if (v["make-current"]) {
+  if (makeCurrent) {
     const key = currentKey(name);
     steps.push({ key, bytes: version.length, stdin: version, args: ["r2", "object", "put", `${bucket}/${key}`, "--pipe", "--content-type", "text/plain", where] });
   }
   const summary =
-    `${relative(REPO, pkg.dir) || pkg.dir} → ${v.local ? "local" : "remote"} bucket ${bucket}: ${name}@${version}` +
-    `${v.version ? " (version given)" : " (content version: sha256(manifest.json)[:12])"}, ${fmtBytes(pkg.totalBytes)}` +
-    `${v["make-current"] ? `, then models/${name}/current = ${version}` : `; current not changed (add --make-current to serve it as "${name}")`}`;
-  return { steps, summary, dryRun: v["dry-run"] === true };
+    `${relative(REPO, pkg.dir) || pkg.dir} → ${local ? "local" : "remote"} bucket ${bucket}: ${name}@${version}` +
+    `${versionGiven ? " (version given)" : " (content version: sha256(manifest.json)[:12])"}, ${fmtBytes(pkg.totalBytes)}` +
+    `${makeCurrent ? `, then models/${name}/current = ${version}` : `; current not changed (add --make-current to serve it as "${name}")`}`;
+  return { steps, summary };
 }
 
 const quote = (s: string) => (/^[A-Za-z0-9_./:@=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
