@@ -158,7 +158,7 @@ interface Variant {
   /** Package folder and the model name used in the bucket. */
   dir: string;
   name: string;
-  kind: "mlm" | "classifier";
+  kind: "mlm" | "classifier" | "embedding";
   stand?: StandInOptions;
   registry?: Partial<RegistryOptions>;
   /** Tiers of every layer's trees read before the first request (0 = none). */
@@ -242,7 +242,8 @@ class Bench {
   }
 
   async request(text: string): Promise<{ reads: number }> {
-    const r = this.v.kind === "mlm" ? await this.service.embed([text], {}) : await this.service.classify([text], {});
+    // a package without a classification head is asked what it can do, by name (embed requests default to EMBED_MODEL)
+    const r = this.v.kind !== "classifier" ? await this.service.embed([text], { model: this.v.name }) : await this.service.classify([text], {});
     return { reads: r.usage.r2Reads };
   }
 

@@ -11,6 +11,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { openPackageDir } from "../src/cli/files.ts";
 import { Engine } from "../src/model/engine.ts";
+import { l2Normalized } from "../src/model/tasks.ts";
 import { MemorySink, MemorySource } from "../src/weights/read/sources.ts";
 import { PRESETS, synthTensors } from "../src/weights/convert/synth.ts";
 import { WeightPackage } from "../src/weights/read/package.ts";
@@ -100,8 +101,9 @@ registerSuite("encoder.default-model", async (ctx: SuiteContext) => {
 });
 
 /**
- * Every classifier package shipped in weights/ on the same 20-token text, interleaved round by round so that
- * machine load hits all of them alike (the model cards' latency column).
+ * Every classifier and embedding package shipped in weights/ on the same 20-token text, interleaved round by
+ * round so that machine load hits all of them alike (the model cards' latency column): a classifier's run
+ * ends in its logits, an embedding model's in its pooled vector, L2-normalised as /v1/embed serves it.
  */
 registerSuite("encoder.shipped-models", async (ctx: SuiteContext) => {
   const names = readdirSync(join(ROOT, "weights")).filter((n) => existsSync(join(ROOT, "weights", n, "manifest.json"))).sort();
@@ -112,17 +114,19 @@ registerSuite("encoder.shipped-models", async (ctx: SuiteContext) => {
   for (const name of names) {
     const { pkg, close } = await openPackageDir(join(ROOT, "weights", name));
     closers.push(close);
-    if (pkg.config.kind !== "classifier") continue;
+    const task = pkg.config.kind === "classifier" ? "classify" : pkg.config.kind === "embedding" ? "embed" : null;
+    if (task === null) continue;
     const engine = await Engine.create(pkg, kernel); // resident: every weight is read at load
     let ids = engine.tokenizer.encode(text).ids;
     if (ids.length < 20) ids = [...ids, ...randomIds(20 - ids.length, pkg.config.vocabSize, 3)];
-    models.push({ name, pkg, engine, ids: ids.slice(0, 20), times: [] as number[] });
+    models.push({ name, pkg, engine, task, ids: ids.slice(0, 20), times: [] as number[] });
   }
   const rounds = ctx.quick ? 20 : 200;
   for (let r = 0; r < rounds + 20; r++) {
     for (const m of models) {
       const t0 = performance.now();
-      await m.engine.run({ sequences: [{ ids: m.ids }], logits: true });
+      if (m.task === "classify") await m.engine.run({ sequences: [{ ids: m.ids }], logits: true });
+      else l2Normalized((await m.engine.run({ sequences: [{ ids: m.ids }], pooled: true })).pooled![0]);
       if (r >= 20) m.times.push(performance.now() - t0);
     }
   }
@@ -130,6 +134,6 @@ registerSuite("encoder.shipped-models", async (ctx: SuiteContext) => {
   for (const m of models) {
     const sorted = m.times.slice().sort((a, b) => a - b);
     const c = m.pkg.config;
-    ctx.record({ name: `${m.name} (${c.numLayers} × ${c.hiddenSize}, FFF ${c.fffTrees}×${c.fffDepth}), 20 tokens, classify`, unit: "ms", median: sorted[sorted.length >> 1], min: sorted[0], max: sorted[sorted.length - 1], runs: sorted.length });
+    ctx.record({ name: `${m.name} (${c.numLayers} × ${c.hiddenSize}, FFF ${c.fffTrees}×${c.fffDepth}), 20 tokens, ${m.task}`, unit: "ms", median: sorted[sorted.length >> 1], min: sorted[0], max: sorted[sorted.length - 1], runs: sorted.length });
   }
 });

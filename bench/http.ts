@@ -9,7 +9,7 @@
  *          each repeated R times (entries: median, min, max over the repeats); GET /healthz latency in the same
  *          loop as the transport baseline (loopback + wrangler dev's proxy + Hono, no model work), and the
  *          Worker's own `Server-Timing: total` (ms resolution);
- *   cold   the first /v1/classify after a fresh start of wrangler dev with the local bucket, K starts per text
+ *   cold   the first request after a fresh start of wrangler dev with the local bucket, K starts per text
  *          (the isolate is started by a GET /healthz first, so "cold" = model not loaded: manifest, tokenizer,
  *          dense weights and the tiles the tokens touch come from the local R2; wasm compile is not included).
  *
@@ -19,11 +19,13 @@
  * Options: --quick (fewer requests, 1 repeat, 2 cold starts), --no-build, --no-write, --repeats R (3),
  * --requests N (sequential requests per repeat, 300), --seconds S (time cap per phase, 15),
  * --concurrency C (8), --cold-starts K (3 per text), --model <name> (serve weights/<name>/ instead of wrangler.toml's
- * MODEL, via --var MODEL:<name>; its entries go to suite "http.<name>").
+ * MODEL, via --var MODEL:<name>; its entries go to suite "http.<name>"). The requests are POST /v1/classify, or
+ * POST /v1/embed (entries "embed.…") when the package is an embedding model, served as EMBED_MODEL
+ * (--var EMBED_MODEL:<name>, the requests name no model: the path a default embed request takes).
  * Results: a markdown table on stdout; entries in bench/results/latest.json (suite "http", merged).
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO, readDevVars, readWorkerConfig } from "../scripts/lib/config.ts";
@@ -33,6 +35,9 @@ import { type DevServer, freePort, startDev, waitReady } from "../scripts/lib/wr
 import { type Entry, entry, loadAverage, median, percentile, table, writeResults } from "./http-results.ts";
 
 let SUITE = "http";
+/** What the requests ask: classify, or embed for an embedding package (main() decides from the manifest). */
+let TASK: "classify" | "embed" = "classify";
+const route = () => (TASK === "embed" ? "/v1/embed" : "/v1/classify");
 const log = (line: string) => console.log(`[bench:http] ${line}`);
 
 interface Options {
@@ -120,9 +125,10 @@ class Client {
   }
 }
 
-async function classify(client: Client, text: string): Promise<Reply & { tokens: number; reads: number; bytes: number }> {
-  const r = await client.post("/v1/classify", { text });
-  if (r.status !== 200) throw new Error(`POST /v1/classify: ${r.status} ${r.body.slice(0, 300)}`);
+/** One request of the benchmark's task (classify or embed) and what its answer says about tokens and reads. */
+async function infer(client: Client, text: string): Promise<Reply & { tokens: number; reads: number; bytes: number }> {
+  const r = await client.post(route(), { text });
+  if (r.status !== 200) throw new Error(`POST ${route()}: ${r.status} ${r.body.slice(0, 300)}`);
   const j = JSON.parse(r.body) as { results: { tokens: number }[]; usage: { r2_reads: number; bytes_fetched: number } };
   return { ...r, tokens: j.results[0].tokens, reads: j.usage.r2_reads, bytes: j.usage.bytes_fetched };
 }
@@ -131,18 +137,18 @@ async function classify(client: Client, text: string): Promise<Reply & { tokens:
 async function fitText(client: Client, target: number): Promise<{ text: string; tokens: number }> {
   let lo = 1;
   let hi = 1;
-  while ((await classify(client, textOf(hi))).tokens < target) {
+  while ((await infer(client, textOf(hi))).tokens < target) {
     lo = hi + 1;
     hi *= 2;
     if (hi > 4096) throw new Error(`cannot reach ${target} tokens`);
   }
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if ((await classify(client, textOf(mid))).tokens >= target) hi = mid;
+    if ((await infer(client, textOf(mid))).tokens >= target) hi = mid;
     else lo = mid + 1;
   }
   const text = textOf(hi);
-  return { text, tokens: (await classify(client, text)).tokens };
+  return { text, tokens: (await infer(client, text)).tokens };
 }
 
 interface LoadRun {
@@ -152,7 +158,7 @@ interface LoadRun {
   seconds: number;
 }
 
-/** `count` classify requests (or until `seconds` pass), `concurrency` at a time; `text` null = GET /healthz. */
+/** `count` requests of the task (or until `seconds` pass), `concurrency` at a time; `text` null = GET /healthz. */
 async function load(client: Client, text: string | null, count: number, seconds: number, concurrency: number): Promise<LoadRun> {
   const run: LoadRun = { latencies: [], server: [], errors: 0, seconds: 0 };
   const t0 = performance.now();
@@ -162,7 +168,7 @@ async function load(client: Client, text: string | null, count: number, seconds:
     while (issued < count && performance.now() < deadline) {
       issued++;
       try {
-        const r = text === null ? await client.healthz() : await client.post("/v1/classify", { text });
+        const r = text === null ? await client.healthz() : await client.post(route(), { text });
         if (r.status !== 200) run.errors++;
         else {
           run.latencies.push(r.ms);
@@ -201,10 +207,12 @@ async function main(): Promise<void> {
   }
   const cfg = await readWorkerConfig();
   const [name, pinned] = (o.model ?? cfg.model).split("@");
-  const modelVars: Record<string, string> = o.model ? { MODEL: o.model } : {};
   const pkg = readPackageDir(join(REPO, "weights", name));
+  const kind = (JSON.parse(readFileSync(join(pkg.dir, "manifest.json"), "utf8")) as { config: { kind: string } }).config.kind;
+  TASK = kind === "embedding" ? "embed" : "classify";
+  const modelVars: Record<string, string> = o.model ? { [TASK === "embed" ? "EMBED_MODEL" : "MODEL"]: o.model } : {};
   const seeded = await seedLocalBucket(pkg, { name, version: pinned ?? pkg.contentVersion, log });
-  log(`default model ${name}@${seeded.version} in the local bucket (${seeded.written.length ? `wrote ${seeded.written.length} objects` : "already there"})`);
+  log(`default model ${name}@${seeded.version} in the local bucket (${seeded.written.length ? `wrote ${seeded.written.length} objects` : "already there"}); requests: POST ${route()}`);
   serverVars = modelVars;
   if (o.model) SUITE = `http.${o.model}`;
   const logFile = join(mkdtempSync(join(tmpdir(), "ufb-bench-http-")), "wrangler.log");
@@ -233,7 +241,7 @@ async function main(): Promise<void> {
       for (const t of texts) {
         const seq = await load(client, t.text, o.requests, o.seconds, 1);
         const thr = await load(client, t.text, o.requests * 4, o.seconds / 2, o.concurrency);
-        const p = `classify.${t.kind}.warm`;
+        const p = `${TASK}.${t.kind}.warm`;
         add(`${p}.p50|ms`, percentile(seq.latencies, 50));
         add(`${p}.p95|ms`, percentile(seq.latencies, 95));
         add(`${p}.p99|ms`, percentile(seq.latencies, 99));
@@ -252,7 +260,7 @@ async function main(): Promise<void> {
     }
   });
 
-  // cold: a fresh wrangler dev per sample; GET /healthz starts the isolate, then the first classify loads the model.
+  // cold: a fresh wrangler dev per sample; GET /healthz starts the isolate, then the first request loads the model.
   // Twice: as configured (the local Cache API persists under .wrangler/state, so a restarted isolate finds the
   // dense segment and whole small layers there, as a new isolate in a data center that served the model would),
   // and with CACHE_API=off (every byte from the local R2: a data center's first isolate, or *.workers.dev).
@@ -267,8 +275,8 @@ async function main(): Promise<void> {
         await withServer(
           logFile,
           async (_s, client) => {
-            const first = await classify(client, t.text);
-            const next = await classify(client, t.text);
+            const first = await infer(client, t.text);
+            const next = await infer(client, t.text);
             ms.push(first.ms);
             server.push(first.serverMs ?? NaN);
             reads.push(first.reads);
@@ -279,7 +287,7 @@ async function main(): Promise<void> {
           mode.vars,
         );
       }
-      const p = `classify.${t.kind}.cold${mode.suffix}`;
+      const p = `${TASK}.${t.kind}.cold${mode.suffix}`;
       entries.push(entry(SUITE, run, `${p}.first_request`, "ms", ms));
       entries.push(entry(SUITE, run, `${p}.first_request.server_total`, "ms", server));
       entries.push(entry(SUITE, run, `${p}.second_request`, "ms", second));
@@ -291,8 +299,8 @@ async function main(): Promise<void> {
   console.log(`\n# bench:http ${run}: model ${name}@${seeded.version}, texts ${texts.map((t) => `${t.kind}=${t.tokens} tokens`).join(", ")}; ${loadAverage()}\n`);
   console.log(table(entries));
   if (o.write) log(`wrote ${writeResults(entries, true)} entries to bench/results/latest.json (suite ${SUITE} replaced, others kept)`);
-  const short = entries.find((e) => e.name === "classify.short.warm.p50");
-  const p99 = entries.find((e) => e.name === "classify.short.warm.p99");
+  const short = entries.find((e) => e.name === `${TASK}.short.warm.p50`);
+  const p99 = entries.find((e) => e.name === `${TASK}.short.warm.p99`);
   if (short && p99) log(`targets (short, warm): p50 ${median([short.median]).toFixed(2)} ms (≤ 10), p99 ${p99.median.toFixed(2)} ms (≤ 30)`);
 }
 

@@ -1,10 +1,12 @@
 /**
- * `npm run dev [-- options]`: local development server with the default model.
+ * `npm run dev [-- options]`: local development server with the default models.
  *
  *   1. builds the kernel (npm run asbuild → wasm/build/kernels.wasm, bundled by wrangler);
- *   2. puts the default package weights/<MODEL>/ (MODEL from wrangler.toml [vars]) into the LOCAL R2 bucket
- *      that wrangler dev serves (.wrangler/state/v3), as models/<MODEL>/<version>/… with the content version
- *      sha256(manifest.json)[:12], unless that version is already there; points models/<MODEL>/current at it;
+ *   2. puts the default packages weights/<MODEL>/ and weights/<EMBED_MODEL>/ (wrangler.toml [vars]) into the
+ *      LOCAL R2 bucket that wrangler dev serves (.wrangler/state/v3), as models/<name>/<version>/… with the
+ *      content version sha256(manifest.json)[:12], unless that version is already there; points
+ *      models/<name>/current at it. Without weights/<MODEL>/ it stops; without weights/<EMBED_MODEL>/ it says
+ *      so and serves the rest (embed requests that name no model then answer 404);
  *   3. starts `wrangler dev --ip 127.0.0.1 --port 8787` and stops it on Ctrl-C / SIGTERM.
  *
  * Options: --port <n> (default 8787), --ip <addr> (default 127.0.0.1), --no-build, --no-seed,
@@ -13,9 +15,9 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join, relative } from "node:path";
-import { REPO, readDevVars, readWorkerConfig } from "./lib/config.ts";
-import { seedLocalBucket } from "./lib/local-bucket.ts";
-import { PackageDirError, fmtBytes, readPackageDir } from "./lib/package.ts";
+import { REPO, defaultModels, readDevVars, readWorkerConfig } from "./lib/config.ts";
+import { seedDefaults } from "./lib/local-bucket.ts";
+import { PackageDirError, fmtBytes } from "./lib/package.ts";
 import { portInUse, startDev, waitReady } from "./lib/wrangler-dev.ts";
 
 const say = (line: string) => console.log(`[dev] ${line}`);
@@ -44,7 +46,6 @@ function parseArgs(argv: string[]) {
 async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2));
   const cfg = await readWorkerConfig();
-  const [name, pinned] = cfg.model.split("@");
 
   if (o.build) {
     say("building the kernel: npm run asbuild");
@@ -60,20 +61,26 @@ async function main(): Promise<number> {
   }
 
   if (o.seed) {
-    const dir = join(REPO, "weights", name);
-    if (!existsSync(join(dir, "manifest.json"))) {
-      say(`wrangler.toml MODEL = "${cfg.model}", but ${relative(REPO, dir)}/manifest.json does not exist.`);
-      say(`put the package there (ufb convert / ufb synth), or change MODEL, or run with --no-seed to serve what the local bucket holds`);
-      return 1;
-    }
-    const pkg = readPackageDir(dir);
-    const version = pinned ?? pkg.contentVersion;
-    say(`default model ${name} (wrangler.toml MODEL) from ${relative(REPO, dir)}/: ${fmtBytes(pkg.totalBytes)}, version ${version}${pinned ? " (pinned in MODEL)" : " (sha256 of manifest.json)"}`);
     const t0 = performance.now();
-    const r = await seedLocalBucket(pkg, { name, version, makeCurrent: true, log: say });
-    for (const x of r.repaired) say(`repaired ${x.key} (${x.problem})`);
-    if (r.alreadyThere && r.written.length === 0) say(`local bucket ${cfg.bucket} already holds ${name}@${version} (current); every object verified (size and sha256)`);
-    else say(`local bucket ${cfg.bucket}: wrote ${r.written.length} object(s) in ${((performance.now() - t0) / 1000).toFixed(1)} s (.wrangler/state/v3/r2)`);
+    const { seeded, missing } = await seedDefaults(defaultModels(cfg), { log: say });
+    for (const d of missing) {
+      const dir = join("weights", d.spec.split("@")[0]);
+      say(`wrangler.toml ${d.variable} = "${d.spec}", but ${dir}/manifest.json does not exist.`);
+      if (d.variable === "MODEL") {
+        say(`put the package there (ufb convert / ufb synth), or change MODEL, or run with --no-seed to serve what the local bucket holds`);
+        return 1;
+      }
+      // the classifier still serves every route; only embed requests that name no model need this package
+      say(`serving without it: /v1/embed, /embed and /v1/embeddings without a model answer 404 model_not_found (name "${cfg.modelName}" for the classifier's vectors); put the package there (train/README.md) or change EMBED_MODEL`);
+    }
+    for (const r of seeded) {
+      const pinned = r.model.spec.includes("@");
+      say(`default model for ${r.model.role}: ${r.name} (wrangler.toml ${r.model.variable}) from ${relative(REPO, r.pkg.dir)}/: ${fmtBytes(r.pkg.totalBytes)}, version ${r.version}${pinned ? ` (pinned in ${r.model.variable})` : " (sha256 of manifest.json)"}`);
+      for (const x of r.repaired) say(`repaired ${x.key} (${x.problem})`);
+      if (r.alreadyThere && r.written.length === 0) say(`local bucket ${cfg.bucket} already holds ${r.name}@${r.version} (current); every object verified (size and sha256)`);
+    }
+    const written = seeded.reduce((n, r) => n + r.written.length, 0);
+    if (written > 0) say(`local bucket ${cfg.bucket}: wrote ${written} object(s) in ${((performance.now() - t0) / 1000).toFixed(1)} s (.wrangler/state/v3/r2)`);
   } else {
     say("--no-seed: serving whatever the local bucket holds");
   }
@@ -108,6 +115,7 @@ async function main(): Promise<number> {
       const auth = dev.vars.API_TOKEN ? ` -H "authorization: Bearer $API_TOKEN"` : "";
       say(`ready on ${server.url}  (Ctrl-C stops wrangler and workerd)`);
       say(`try: curl -s ${server.url}/v1/classify${auth} -H 'content-type: application/json' -d '{"text":"a gripping, beautifully shot film"}'`);
+      say(`     curl -s ${server.url}/v1/embed${auth} -H 'content-type: application/json' -d '{"texts":["the cat sat on the mat","a cat was sitting on a mat"]}'`);
       say(`     curl -s ${server.url}/v1/models${auth}   ·   curl -s ${server.url}/healthz   ·   curl -s ${server.url}/openapi.json`);
     },
     () => {},

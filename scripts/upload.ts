@@ -18,6 +18,7 @@
  * immutable version.
  *
  * Options:
+ *   --defaults          instead of <package-dir> and --name: both default models (wrangler.toml MODEL, EMBED_MODEL), one after the other
  *   --name <name>       model name in the bucket (required; what requests and wrangler.toml MODEL say)
  *   --version <v>       override the content version (must never be reused for different bytes)
  *   --bucket <b>        bucket name (default: wrangler.toml's R2 binding WEIGHTS)
@@ -30,7 +31,7 @@
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { relative } from "node:path";
+import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { type Digest, type SyncStep, describeStep, digestOfFile, planSync } from "./lib/bucket-sync.ts";
 import { REPO, readWorkerConfig } from "./lib/config.ts";
@@ -40,7 +41,8 @@ import { WRANGLER_CLI } from "./lib/wrangler-dev.ts";
 /** wrangler r2 object put refuses files above 300 MiB (MAX_UPLOAD_SIZE_BYTES in wrangler 4.156). */
 export const WRANGLER_MAX_PUT = 300 * 1024 * 1024;
 
-export const USAGE = `Usage: npm run upload -- <package-dir> --name <name> [--version <v>] [--bucket <b>] [--make-current] [--local] [--check] [--dry-run]`;
+export const USAGE = `Usage: npm run upload -- <package-dir> --name <name> [--version <v>] [--bucket <b>] [--make-current] [--local] [--check] [--dry-run]
+       npm run upload -- --defaults [--bucket <b>] [--make-current] [--local] [--check] [--dry-run]`;
 
 export interface UploadStep {
   key: string;
@@ -55,13 +57,19 @@ export interface UploadStep {
   bytes: number;
 }
 
-export interface UploadPlan {
+/** One package folder's puts, in order. */
+export interface PackagePlan {
   steps: UploadStep[];
   summary: string;
-  dryRun: boolean;
-  check: boolean;
   /** The version the pointer names (with --make-current). */
   version: string;
+}
+
+export interface UploadPlan {
+  /** One package, or both default models with --defaults. */
+  packages: PackagePlan[];
+  dryRun: boolean;
+  check: boolean;
   where: "--local" | "--remote";
 }
 
@@ -81,22 +89,46 @@ export async function planUpload(argv: string[]): Promise<UploadPlan> {
         remote: { type: "boolean" },
         "dry-run": { type: "boolean" },
         check: { type: "boolean" },
+        defaults: { type: "boolean" },
       },
     });
   } catch (e) {
     throw new PackageDirError((e as Error).message.replace(/\. To specify a positional argument.*$/s, ""));
   }
   const { values: v, positionals } = parsed;
-  if (positionals.length !== 1) throw new PackageDirError(positionals.length === 0 ? "missing <package-dir>" : `unexpected argument ${JSON.stringify(positionals[1])}`);
-  if (v.name === undefined) throw new PackageDirError("--name is required (the model name in the bucket, e.g. --name sst2-1x11)");
   if (v.local && v.remote) throw new PackageDirError("--local and --remote: pick one");
   if (v.check && v["dry-run"]) throw new PackageDirError("--check reads the bucket, --dry-run does not: pick one");
-  const name = checkName("--name", v.name);
-  const pkg = readPackageDir(positionals[0]);
-  const version = checkName("--version", v.version ?? pkg.contentVersion);
-  const bucket = v.bucket ?? (await readWorkerConfig()).bucket;
-  if (!/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(bucket)) throw new PackageDirError(`--bucket ${JSON.stringify(bucket)}: R2 bucket names are 3-63 characters of a-z, 0-9 and -`);
   const where = v.local ? "--local" : "--remote";
+  const modes = { dryRun: v["dry-run"] === true, check: v.check === true, where } as const;
+  if (v.defaults) {
+    if (positionals.length > 0 || v.name !== undefined || v.version !== undefined) {
+      throw new PackageDirError("--defaults takes the packages, names and versions from wrangler.toml (MODEL, EMBED_MODEL): no <package-dir>, --name or --version");
+    }
+    const cfg = await readWorkerConfig();
+    const bucket = checkBucket(v.bucket ?? cfg.bucket);
+    const specs = [...new Set([cfg.model, cfg.embedModel])];
+    const packages = specs.map((spec) => {
+      const [name, pinned] = spec.split("@");
+      return planPackage(join(REPO, "weights", name), name, pinned, bucket, where, v["make-current"] === true);
+    });
+    return { packages, ...modes };
+  }
+  if (positionals.length !== 1) throw new PackageDirError(positionals.length === 0 ? "missing <package-dir>" : `unexpected argument ${JSON.stringify(positionals[1])}`);
+  if (v.name === undefined) throw new PackageDirError("--name is required (the model name in the bucket, e.g. --name sst2-1x11)");
+  const name = checkName("--name", v.name);
+  const bucket = checkBucket(v.bucket ?? (await readWorkerConfig()).bucket);
+  return { packages: [planPackage(positionals[0], name, v.version, bucket, where, v["make-current"] === true)], ...modes };
+}
+
+function checkBucket(bucket: string): string {
+  if (!/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(bucket)) throw new PackageDirError(`--bucket ${JSON.stringify(bucket)}: R2 bucket names are 3-63 characters of a-z, 0-9 and -`);
+  return bucket;
+}
+
+/** The puts of one package folder as models/<name>/<version>/… (and the current pointer when asked). */
+function planPackage(dir: string, name: string, givenVersion: string | undefined, bucket: string, where: "--local" | "--remote", makeCurrent: boolean): PackagePlan {
+  const pkg = readPackageDir(dir);
+  const version = checkName("--version", givenVersion ?? pkg.contentVersion);
   const steps: UploadStep[] = [];
   for (const f of pkg.files) {
     if (f.bytes > WRANGLER_MAX_PUT) {
@@ -105,15 +137,15 @@ export async function planUpload(argv: string[]): Promise<UploadPlan> {
     const key = objectKey(name, version, f.file);
     steps.push({ key, objectPath: `${bucket}/${key}`, file: f.path, bytes: f.bytes, args: ["r2", "object", "put", `${bucket}/${key}`, "--file", f.path, "--content-type", f.contentType, where] });
   }
-  if (v["make-current"]) {
+  if (makeCurrent) {
     const key = currentKey(name);
     steps.push({ key, objectPath: `${bucket}/${key}`, bytes: version.length, stdin: version, args: ["r2", "object", "put", `${bucket}/${key}`, "--pipe", "--content-type", "text/plain", where] });
   }
   const summary =
-    `${relative(REPO, pkg.dir) || pkg.dir} → ${v.local ? "local" : "remote"} bucket ${bucket}: ${name}@${version}` +
-    `${v.version ? " (version given)" : " (content version: sha256(manifest.json)[:12])"}, ${fmtBytes(pkg.totalBytes)}` +
-    `${v["make-current"] ? `, then models/${name}/current = ${version}` : `; current not changed (add --make-current to serve it as "${name}")`}`;
-  return { steps, summary, dryRun: v["dry-run"] === true, check: v.check === true, version, where };
+    `${relative(REPO, pkg.dir) || pkg.dir} → ${where === "--local" ? "local" : "remote"} bucket ${bucket}: ${name}@${version}` +
+    `${givenVersion !== undefined ? " (version given)" : " (content version: sha256(manifest.json)[:12])"}, ${fmtBytes(pkg.totalBytes)}` +
+    `${makeCurrent ? `, then models/${name}/current = ${version}` : `; current not changed (add --make-current to serve it as "${name}")`}`;
+  return { steps, summary, version };
 }
 
 const quote = (s: string) => (/^[A-Za-z0-9_./:@=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
@@ -197,16 +229,31 @@ function runStep(step: UploadStep): Promise<number> {
  * The upload: plan, then (unless --dry-run) look at every object in the bucket, write what is missing or
  * differs in order, and read back what was written. Resolves to the exit status.
  */
-export async function upload(argv: string[], bucket?: BucketAccess, out: { log(line: string): void; error(line: string): void } = console): Promise<number> {
+export async function upload(argv: string[], bucket?: BucketAccess, out: Output = console): Promise<number> {
+  const { packages, dryRun, check, where } = await planUpload(argv);
+  const access = bucket ?? wranglerBucket(where);
+  let status = 0;
+  for (const pkg of packages) {
+    const code = await uploadPackage(pkg, { dryRun, check }, access, out);
+    if (code !== 0 && !check) return code;
+    status ||= code;
+  }
+  return status;
+}
+
+interface Output {
+  log(line: string): void;
+  error(line: string): void;
+}
+
+async function uploadPackage({ steps, summary, version }: PackagePlan, { dryRun, check }: { dryRun: boolean; check: boolean }, access: BucketAccess, out: Output): Promise<number> {
   const say = (line: string) => out.log(line);
-  const { steps, summary, dryRun, check, version, where } = await planUpload(argv);
   say(`[upload] ${summary}`);
   if (dryRun) {
     say("[upload] --dry-run: these commands would run, in this order (the bucket is not read: an upload skips what is already there):");
     for (const s of steps) say(commandLine(s));
     return 0;
   }
-  const access = bucket ?? wranglerBucket(where);
   const files = steps.filter((s) => s.file !== undefined);
   const pointer = steps.find((s) => s.file === undefined);
   say(`[upload] checking ${files.length} object(s) in the bucket (size and sha256 of the bytes)…`);

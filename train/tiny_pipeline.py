@@ -4,26 +4,32 @@
 
 1. trains a tiny UltraFastBERT (2 layers, hidden 64, 2 FFF trees of depth 3, the fixture's 512-token
    vocabulary) for a few MLM steps, then a few classification steps, on token ids (no `tokenizers` needed);
-2. exports both checkpoints (classifier and MLM) in the published layout (own safetensors writer);
+2. exports both checkpoints (classifier and MLM) in the published layout (own safetensors writer), and the MLM
+   once more the way train/embed.py exports an embedding model (weights.q8.npz + results.json), turned into a
+   checkpoint by `train/assemble2.py --embedding`;
 3. `npx ufb convert <ckpt> <pkg> --dtype f32` and `npx ufb run <pkg> --input <in.json>`;
-4. compares the engine with PyTorch: hidden states and logits to --tol (abs), every FFF path exactly.
+4. compares the engine with PyTorch: hidden states and logits (the embedding package: its mean-pooled
+   vectors) to --tol (abs), every FFF path exactly; the embedding package's manifest says kind "embedding".
 Exits non-zero on any difference.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import subprocess
 import sys
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from ufb.export import export_checkpoint, load_checkpoint  # noqa: E402
+from pipeline import quantized_state  # noqa: E402
+from ufb.export import arch_dict, export_checkpoint, load_checkpoint  # noqa: E402
 from ufb.model import UFBConfig, UFBForMLM, classifier_from_mlm  # noqa: E402
 from ufb.wordpiece import WordPiece, load_vocab_from_tokenizer_json  # noqa: E402
 
@@ -159,6 +165,32 @@ def main():
         if positions:
             inp["positions"] = positions
         jobs.append((name, ckpt, inp, h, logits, paths, mask_t))
+    # the embedding path: embed.py's export of an encoder (int8 npz + results.json) → assemble2.py --embedding
+    emb_out, ck_emb = os.path.join(args.work, "embed-out"), os.path.join(args.work, "ckpt-embed")
+    os.makedirs(emb_out, exist_ok=True)
+    packed, _ = quantized_state(mlm)
+    np.savez(os.path.join(emb_out, "weights.q8.npz"), **packed)
+    emb_arch = arch_dict(dataclasses.replace(cfg, pooler="avg"))
+    with open(os.path.join(emb_out, "results.json"), "w") as f:
+        json.dump({"export": {"config": {"arch": emb_arch}, "kind": "mlm"}, "selected": {"stage": "tiny", "spearman_f32": None}}, f)
+    run([sys.executable, os.path.join(HERE, "assemble2.py"), "--embedding", "--from", emb_out, "--out", args.work,
+         "--name", "ckpt-embed", "--tokenizer", TOKENIZER])
+    with open(os.path.join(ck_emb, "config.json")) as f:
+        assert json.load(f)["sentence_embedding"] == {"pooler": "avg", "normalize": "l2"}
+    emb = load_checkpoint(ck_emb)  # the int8 values times their scales, as the package will hold them
+    for attempt in range(50):
+        rows = [enc[1][:], enc[4][:], torch.randint(7, cfg.vocab_size, (11,), generator=g).tolist()]
+        rows[2][0] = wp.cls
+        S = max(map(len, rows))
+        ids_t = torch.tensor([r + [wp.pad] * (S - len(r)) for r in rows])
+        mask_t = torch.tensor([[1] * len(r) + [0] * (S - len(r)) for r in rows])
+        h, _, paths, margin = reference(emb, ids_t, mask_t, [[0, 0]])
+        if margin > 1e-4:
+            break
+    print(f"embedding: min |branching logit| {margin:.2e} (attempt {attempt + 1})")
+    m = mask_t[:, :, None].double()
+    pooled = (h * m).sum(1) / m.sum(1)  # the engine's avg pooler: real tokens only
+    jobs.append(("embedding", ck_emb, {"ids": ids_t.tolist(), "mask": mask_t.tolist()}, h, pooled, paths, mask_t))
     if args.no_engine:
         print("python side OK (--no-engine)")
         return 0
@@ -168,8 +200,14 @@ def main():
         in_path = os.path.join(args.work, f"in-{name}.json")
         with open(in_path, "w") as f:
             json.dump(inp, f)
-        out = run(["npx", "ufb", "run", pkg, "--input", in_path], stdout=subprocess.PIPE).stdout
-        errors += compare(name, json.loads(out), h, logits, paths, mask_t, args.tol)
+        out = json.loads(run(["npx", "ufb", "run", pkg, "--input", in_path], stdout=subprocess.PIPE).stdout)
+        if name == "embedding":
+            with open(os.path.join(pkg, "manifest.json")) as f:
+                config = json.load(f)["config"]
+            if (config["kind"], config["pooler"], config.get("normalize")) != ("embedding", "avg", "l2"):
+                errors.append(f"embedding: manifest config says kind {config['kind']}, pooler {config['pooler']}, normalize {config.get('normalize')}")
+            out["logits"] = out.pop("pooled", None)  # ufb run prints an embedding package's pooled vectors
+        errors += compare(name, out, h, logits, paths, mask_t, args.tol)
     if errors:
         print("FAIL\n" + "\n".join(errors))
         return 1

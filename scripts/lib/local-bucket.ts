@@ -6,12 +6,12 @@
  * too), and only what is missing or differs is written again (weights and tokenizer before the manifest),
  * so a damaged local bucket is repaired, and said so.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { getPlatformProxy } from "wrangler";
-import { REPO } from "./config.ts";
+import { type DefaultModel, REPO } from "./config.ts";
 import { type Digest, describeStep, digestOf, planSync } from "./bucket-sync.ts";
-import { type PackageDir, currentKey, objectKey } from "./package.ts";
+import { type PackageDir, currentKey, objectKey, readPackageDir } from "./package.ts";
 
 export interface SeedResult {
   name: string;
@@ -81,6 +81,31 @@ export async function seedLocalBucket(pkg: PackageDir, options: SeedOptions): Pr
   } finally {
     await proxy.dispose();
   }
+}
+
+/**
+ * Seeds each default model from <weightsDir>/<name>/ (the content version, or the version its spec pins) and
+ * makes it current; a model whose folder has no manifest.json is skipped and returned in `missing`, for the
+ * caller to decide (npm run dev stops without MODEL's package and serves on without EMBED_MODEL's).
+ */
+export async function seedDefaults(
+  models: DefaultModel[],
+  options: Omit<SeedOptions, "name" | "version" | "makeCurrent"> & { weightsDir?: string },
+): Promise<{ seeded: (SeedResult & { model: DefaultModel; pkg: PackageDir })[]; missing: DefaultModel[] }> {
+  const seeded = [];
+  const missing: DefaultModel[] = [];
+  for (const model of models) {
+    const [name, pinned] = model.spec.split("@");
+    const dir = join(options.weightsDir ?? join(REPO, "weights"), name);
+    if (!existsSync(join(dir, "manifest.json"))) {
+      missing.push(model);
+      continue;
+    }
+    const pkg = readPackageDir(dir);
+    const result = await seedLocalBucket(pkg, { ...options, name, version: pinned ?? pkg.contentVersion, makeCurrent: true });
+    seeded.push({ ...result, model, pkg });
+  }
+  return { seeded, missing };
 }
 
 /** The parts of the R2 binding used here (kept structural: the scripts are type-checked as Node code). */

@@ -3,8 +3,8 @@
  * (same tokenizer, same kernels). Classifier packages: accuracy on a labelled TSV (SST-2 dev by default),
  * accuracy per phenomenon on the behaviour set (train/behaviour/cases.jsonl), and — for packages with an MLM
  * decoder — fill-mask top-1/top-5 on held-out review sentences with 15 % of their tokens masked; optionally
- * compared example by example with reference predictions (train/results/…). Embedding use (MLM packages, or
- * any package with --embedding): the Spearman correlation of the cosine similarity of the engine's pooled
+ * compared example by example with reference predictions (train/results/…). Embedding use (embedding and MLM
+ * packages, or any package with --embedding): the Spearman correlation of the cosine similarity of the engine's pooled
  * vectors with the STS-B dev gold scores, and recall@1/@10 on our own retrieval set (test/data/retrieval).
  */
 import { readFile } from "node:fs/promises";
@@ -35,8 +35,8 @@ export const EVAL_USAGE = `  eval [package-dir]
       --fill-mask <file|none>     one sentence per line, 15 % of tokens masked (seeded); default test/data/fill-mask-reviews.txt
                                   (packages with an MLM decoder only)
       --compare <file>            reference predictions JSON ({"examples": [{"i", "pred"}…]}): count agreement
-      --embedding                 evaluate the pooled vectors as sentence embeddings (the default for MLM packages,
-                                  which have no classification head): STS-B Spearman and retrieval recall
+      --embedding                 evaluate the pooled vectors as sentence embeddings (the default for embedding and
+                                  MLM packages, which have no classification head): STS-B Spearman and retrieval recall
       --sts <file|none>           sentence pairs (TSV, header with "sentence1", "sentence2", "score"); default test/data/sts-b-dev.tsv
       --retrieval <dir|none>      queries.jsonl (id, query, relevant) + distractors.txt; default test/data/retrieval
       --batch <int>               sentences per engine call, 1..32 (default 8)
@@ -352,7 +352,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     if (embedding) {
       // silently ignoring a classifier flag would print figures the user did not ask for
       const misplaced = ["data", "behaviour", "compare"].find(given);
-      if (misplaced) throw new UsageError(`--${misplaced} measures a classification head; ${dir} is evaluated as sentence embeddings (${values.embedding ? "--embedding" : "an MLM package"})`);
+      if (misplaced) throw new UsageError(`--${misplaced} measures a classification head; ${dir} is evaluated as sentence embeddings (${values.embedding ? "--embedding" : pkg.config.kind === "embedding" ? "an embedding package" : "an MLM package"})`);
       const files = { sts: pick(values.sts, DEFAULTS.sts), retrieval: pick(values.retrieval, DEFAULTS.retrieval), fillMask: fillMaskFile };
       return await evalEmbedding(pkg, dir, files, batch, values.json === true);
     }

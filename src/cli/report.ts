@@ -18,7 +18,12 @@ export function fmtBytes(n: number): string {
 export function describeModel(m: Manifest): string {
   const c = m.config;
   const n = fffNodesPerTree(c);
-  const head = c.kind === "classifier" ? `classifier (${c.pooler} pooler, ${c.classifierDim} → ${c.numLabels} labels: ${c.labels!.join(", ")})` : "mlm (tied decoder)";
+  const head =
+    c.kind === "classifier"
+      ? `classifier (${c.pooler} pooler, ${c.classifierDim} → ${c.numLabels} labels: ${c.labels!.join(", ")})`
+      : c.kind === "embedding"
+        ? `embedding (${c.pooler} pooler${c.normalize === "l2" ? ", L2-normalised" : ""}, ${c.hiddenSize} dimensions)`
+        : "mlm (tied decoder)";
   return [
     `  model      ${m.name}: ${head}`,
     `  encoder    ${c.numLayers} layers, hidden ${c.hiddenSize}, ${c.numHeads} heads × ${c.headDim}, FFF ${c.fffTrees}×${c.fffDepth} (${c.fffTrees} tree(s) of ${n} nodes), vocab ${c.vocabSize}, max_seq ${c.maxSeqLength}, eps ${c.normEps}`,

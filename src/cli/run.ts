@@ -13,7 +13,8 @@ import { loadKernel } from "./kernel.ts";
 
 export const RUN_USAGE = `  run <package-dir> --input <file.json>
       Run the model and print JSON: hidden [B][S][H] (after the final LayerNorm), logits (classifier:
-      [B][labels]; MLM: [P][vocab] at positions), paths [layer][B][S][tree][level] (FFF node indices).
+      [B][labels]; MLM: [P][vocab] at positions; embedding packages: pooled [B][H], the pooler's vector
+      before the package's normalisation), paths [layer][B][S][tree][level] (FFF node indices).
       Input: {"ids": [[int…]…], "mask"?: [[0|1…]…], "positions"?: [[b, s]…]}
           or {"texts": [str…], "pairs"?: [str…], "positions"?: [[b, s]…]} (tokenized with the package's
           tokenizer.json, truncated to max_seq_length; MLM packages default to the <mask> positions)
@@ -86,6 +87,9 @@ export async function runCommand(argv: string[]): Promise<number> {
       if (c.kind === "classifier") {
         if (input.positions) throw new Error(`${values.input}: positions: this package is a classifier (no MLM decoder)`);
         request.logits = true;
+      } else if (c.kind === "embedding") {
+        if (input.positions) throw new Error(`${values.input}: positions: this package is an embedding model (no MLM decoder)`);
+        request.pooled = true;
       } else {
         request.mlmPositions = input.positions ?? maskPositions(sequences, engine.tokenizer.special.mask);
       }
@@ -98,6 +102,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     } else if (request.mlmPositions) {
       output.positions = request.mlmPositions;
       output.logits = (result.mlm ?? []).map((l) => Array.from(l));
+    } else if (request.pooled) {
+      output.pooled = result.pooled!.map((v) => Array.from(v));
     }
     if (result.paths) output.paths = result.paths;
     process.stdout.write(JSON.stringify(output) + "\n");

@@ -23,6 +23,8 @@ export type AppBindings = Omit<Env, "RATE_LIMITER" | "RATE_LIMIT" | "RATE_LIMIT_
   RATE_LIMIT_PERIOD_S?: string;
   /** Name of the default model; read by the service, not by the HTTP layer. */
   MODEL?: string;
+  /** Name of the default model of embed requests (unset: MODEL); read by the service, not by the HTTP layer. */
+  EMBED_MODEL?: string;
   /** Comma-separated list of origins allowed by CORS; unset or "*" allows any origin. */
   CORS_ORIGINS?: string;
 };

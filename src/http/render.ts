@@ -24,6 +24,8 @@ export const renderModel = (m: ModelInfo): ModelBody => ({
   name: m.name,
   version: m.version,
   kind: m.kind,
+  tasks: m.tasks,
+  default_for: m.defaultFor,
   labels: m.labels,
   config: {
     hidden_size: m.config.hiddenSize,
@@ -34,6 +36,7 @@ export const renderModel = (m: ModelInfo): ModelBody => ({
     vocab_size: m.config.vocabSize,
     max_seq_length: m.config.maxSeqLength,
     pooler: m.config.pooler,
+    normalize: m.config.normalize,
   },
   neurons: { per_layer: m.neurons.perLayer, per_token_per_layer: m.neurons.perTokenPerLayer },
   package_bytes: m.packageBytes,

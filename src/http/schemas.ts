@@ -14,7 +14,7 @@ const Text = z.string().openapi({ minLength: 1, maxLength: LIMITS.maxTextChars, 
 const ModelName = z
   .string()
   .regex(LIMITS.modelNamePattern, "must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit")
-  .openapi({ description: "Model name (see GET /v1/models); the default model when absent.", example: "ufb-sst2-4x512" });
+  .openapi({ description: "Model name (see GET /v1/models); when absent, the default model of the task (`default_for` in GET /v1/models).", example: "ufb-sst2-4x512" });
 
 const textFields = {
   text: Text.optional().openapi({ description: "One text. Exactly one of `text` and `texts` is required." }),
@@ -124,7 +124,12 @@ export const ClassifyResponse = z.object({ model: ModelRef, results: z.array(Cla
 // ---------------------------------------------------------------- embed
 
 export const EmbedResult = z
-  .object({ vector: z.array(z.number()).openapi({ description: "Pooled sentence vector (hidden_size values; not normalized)." }), ...Truncation })
+  .object({
+    vector: z.array(z.number()).openapi({
+      description: "Sentence vector, hidden_size values: unit length from an embedding model (config.normalize \"l2\" in /v1/models; the default), the pooled vector as it is from a classifier or MLM model.",
+    }),
+    ...Truncation,
+  })
   .openapi("EmbedResult");
 
 export const EmbedResponse = z.object({ model: ModelRef, results: z.array(EmbedResult), usage: Usage }).openapi("EmbedResponse");
@@ -146,12 +151,20 @@ export const FillMaskResponse = z.object({ model: ModelRef, results: z.array(Fil
 
 // ---------------------------------------------------------------- models, health
 
+const Task = z.enum(["classify", "embed", "fill-mask"]);
+
 export const ModelInfo = z
   .object({
     name: z.string(),
     version: z.string(),
-    kind: z.enum(["classifier", "mlm"]),
-    labels: z.array(z.string()).nullable().openapi({ description: "Classifier labels in logit order; null for MLM packages." }),
+    kind: z.enum(["classifier", "mlm", "embedding"]).openapi({
+      description: "classifier: label scores (and its pooled vector); mlm: fill-mask (and its pooled vector); embedding: sentence vectors trained for similarity, nothing else.",
+    }),
+    tasks: z.array(Task).openapi({ description: "What a request may ask of this model: classify (/v1/classify), embed (/v1/embed), fill-mask (/v1/fill-mask)." }),
+    default_for: z.array(Task).openapi({
+      description: "The tasks this model answers when a request names no model: the Worker's MODEL for classify and fill-mask, EMBED_MODEL for embed. Empty: answers only when named.",
+    }),
+    labels: z.array(z.string()).nullable().openapi({ description: "Classifier labels in logit order; null for MLM and embedding packages." }),
     config: z.object({
       hidden_size: Count,
       num_layers: Count,
@@ -161,6 +174,7 @@ export const ModelInfo = z
       vocab_size: Count,
       max_seq_length: Count,
       pooler: z.enum(["avg", "zero_index"]).nullable(),
+      normalize: z.enum(["l2"]).nullable().openapi({ description: "l2: the model's vectors are unit length (cosine = dot product); null: the pooled vector as it is." }),
     }),
     neurons: z.object({
       per_layer: Count.openapi({ description: "FFF neurons per layer (all trees)." }),

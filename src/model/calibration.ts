@@ -3,6 +3,7 @@
  * discrete part that quantization can flip) and the largest output differences (the continuous part).
  */
 import type { Engine, Sequence } from "./engine.ts";
+import { l2Normalized } from "./tasks.ts";
 
 export interface CalibrationReport {
   sequences: number;
@@ -11,10 +12,18 @@ export interface CalibrationReport {
   pathNodesEqual: number;
   pathNodes: number;
   maxAbsDiffHidden: number;
-  /** Largest |logit| difference: classification logits, or MLM logits at each sequence's first position. */
+  /** What the output rows are: an embedding package's output is its sentence vector, not logits. */
+  output: "classification logits" | "MLM logits" | "sentence vectors";
+  /**
+   * Largest |difference| of the output: classification logits, MLM logits at each sequence's first position,
+   * or the sentence vectors (as served: normalised when the package says so).
+   */
   maxAbsDiffLogits: number;
+  /** Logits: rows whose argmax is equal. Sentence vectors: not counted (0 of 0), see minCosine. */
   argmaxEqual: number;
   argmaxTotal: number;
+  /** Sentence vectors: the smallest cosine between a sequence's int8 and f32 vector; null for logits. */
+  minCosine: number | null;
 }
 
 /** A few English sentences (tokenized with the package's tokenizer) and seeded random id sequences. */
@@ -37,13 +46,16 @@ export function calibrationInputs(engine: Engine, randomSequences = 8, seed = 1)
 }
 
 export async function compareEngines(reference: Engine, candidate: Engine, sequences: Sequence[]): Promise<CalibrationReport> {
-  const classifier = reference.config.kind === "classifier";
+  const kind = reference.config.kind;
+  const classifier = kind === "classifier";
+  const embedding = kind === "embedding";
   const request = {
     sequences,
     hidden: true,
     paths: true,
     logits: classifier,
-    mlmPositions: classifier ? undefined : sequences.map((_, b) => [b, 0] as [number, number]),
+    pooled: embedding,
+    mlmPositions: classifier || embedding ? undefined : sequences.map((_, b) => [b, 0] as [number, number]),
   };
   const [a, b] = [await reference.run(request), await candidate.run(request)];
   const report: CalibrationReport = {
@@ -52,9 +64,11 @@ export async function compareEngines(reference: Engine, candidate: Engine, seque
     pathNodesEqual: 0,
     pathNodes: 0,
     maxAbsDiffHidden: 0,
+    output: classifier ? "classification logits" : embedding ? "sentence vectors" : "MLM logits",
     maxAbsDiffLogits: 0,
     argmaxEqual: 0,
     argmaxTotal: 0,
+    minCosine: null,
   };
   a.paths!.forEach((layer, l) =>
     layer.forEach((seq, s) =>
@@ -69,6 +83,15 @@ export async function compareEngines(reference: Engine, candidate: Engine, seque
     ),
   );
   a.hidden!.forEach((h, s) => (report.maxAbsDiffHidden = Math.max(report.maxAbsDiffHidden, maxAbsDiff(h, b.hidden![s]))));
+  if (embedding) {
+    const served = (v: Float32Array) => (reference.config.normalize === "l2" ? l2Normalized(v) : Array.from(v));
+    a.pooled!.forEach((v, i) => {
+      const [x, y] = [served(v), served(b.pooled![i])];
+      report.maxAbsDiffLogits = Math.max(report.maxAbsDiffLogits, maxAbsDiff(x, y));
+      report.minCosine = Math.min(report.minCosine ?? 1, cosine(x, y));
+    });
+    return report;
+  }
   const logitsA = classifier ? a.logits! : a.mlm!;
   const logitsB = classifier ? b.logits! : b.mlm!;
   logitsA.forEach((l, i) => {
@@ -85,8 +108,9 @@ export function formatCalibration(r: CalibrationReport): string {
     `  calibration: int8 vs f32 on ${r.sequences} sequences (${r.tokens} tokens: 4 sentences + seeded random ids)`,
     `    FFF path nodes equal   ${pct(r.pathNodesEqual, r.pathNodes)} (${r.pathNodesEqual} of ${r.pathNodes})`,
     `    max |Δ hidden|         ${r.maxAbsDiffHidden.toPrecision(3)}`,
-    `    max |Δ logits|         ${r.maxAbsDiffLogits.toPrecision(3)}`,
-    `    argmax equal           ${r.argmaxEqual} of ${r.argmaxTotal}`,
+    ...(r.minCosine === null
+      ? [`    max |Δ logits|         ${r.maxAbsDiffLogits.toPrecision(3)}`, `    argmax equal           ${r.argmaxEqual} of ${r.argmaxTotal}`]
+      : [`    max |Δ vector|         ${r.maxAbsDiffLogits.toPrecision(3)}`, `    min cosine int8·f32    ${r.minCosine.toFixed(6)}`]),
   ].join("\n");
 }
 
@@ -94,6 +118,18 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
+}
+
+function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
+  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
 }
 
 function argmax(v: ArrayLike<number>): number {

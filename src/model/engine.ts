@@ -11,7 +11,7 @@ import { classify, mlmLogits, pool } from "./heads.ts";
 import { loadResidentWeights } from "./resident.ts";
 import { TextTokenizer, type TokenizedText } from "./tokenizer.ts";
 import type { ModelWeights } from "./weights.ts";
-import { type ClassifyResult, type EmbedResult, type FillMaskResult, type PhaseTimer, type TokenizeResult, type Usage, classifyResult, fillMaskResults, maskPositions } from "./tasks.ts";
+import { type ClassifyResult, type EmbedResult, type FillMaskResult, type PhaseTimer, type TokenizeResult, type Usage, classifyResult, fillMaskResults, l2Normalized, maskPositions } from "./tasks.ts";
 import { fffLevels, fffNodesPerTree } from "./config.ts";
 
 export type { Sequence } from "./encoder.ts";
@@ -127,7 +127,12 @@ export class Engine {
   /** Classifies each text: labels by probability (softmax of the logits), the first `topK` when asked. */
   async classify(texts: string[], options: TaskOptions & { topK?: number; explain?: boolean } = {}): Promise<{ results: ClassifyResult[]; usage: Usage }> {
     if (this.config.kind !== "classifier") {
-      throw new UfbError("unsupported_task", `model "${this.name}" is a masked-language model without a classification head; use /v1/fill-mask or /v1/embed`);
+      throw new UfbError(
+        "unsupported_task",
+        this.config.kind === "embedding"
+          ? `model "${this.name}" is a sentence-embedding model without a classification head; use /v1/embed, or name a classifier (GET /v1/models lists what each model does)`
+          : `model "${this.name}" is a masked-language model without a classification head; use /v1/fill-mask or /v1/embed`,
+      );
     }
     const encoded = this.tokenize(texts, options.timer);
     const { result, usage } = await this.metered({ sequences: encoded.map((e) => ({ ids: e.ids })), logits: true, paths: options.explain === true }, options.timer);
@@ -136,19 +141,26 @@ export class Engine {
   }
 
   /**
-   * One pooled vector per text (the model's pooler; avg for MLM packages). A text may be given as token ids
-   * of this model's vocabulary (OpenAI's token-array input).
+   * One pooled vector per text (the model's pooler; avg for MLM packages), L2-normalised when the package says
+   * its vectors are (`normalize: "l2"`): what the model was trained to compare. A text may be given as token
+   * ids of this model's vocabulary (OpenAI's token-array input).
    */
   async embed(texts: (string | number[])[], options: TaskOptions = {}): Promise<{ results: EmbedResult[]; usage: Usage }> {
     const encoded = this.tokenize(texts, options.timer);
     const { result, usage } = await this.metered({ sequences: encoded.map((e) => ({ ids: e.ids })), pooled: true }, options.timer);
-    return { results: encoded.map((e, b) => ({ vector: Array.from(result.pooled![b]), tokens: e.ids.length, truncated: e.truncated })), usage };
+    const l2 = this.config.normalize === "l2";
+    return { results: encoded.map((e, b) => ({ vector: l2 ? l2Normalized(result.pooled![b]) : Array.from(result.pooled![b]), tokens: e.ids.length, truncated: e.truncated })), usage };
   }
 
   /** The `topK` (default 5) candidates for every mask token of every text. */
   async fillMask(texts: string[], options: TaskOptions & { topK?: number } = {}): Promise<{ results: FillMaskResult[]; usage: Usage }> {
     if (!hasMlmDecoder(this.config)) {
-      throw new UfbError("unsupported_task", `model "${this.name}" is a classifier without a masked-language head; use /v1/classify`);
+      throw new UfbError(
+        "unsupported_task",
+        this.config.kind === "embedding"
+          ? `model "${this.name}" is a sentence-embedding model without a masked-language head; use /v1/embed, or name a model that fills masks (GET /v1/models)`
+          : `model "${this.name}" is a classifier without a masked-language head; use /v1/classify`,
+      );
     }
     const encoded = this.tokenize(texts, options.timer);
     const positions = maskPositions(this.tokenizer, encoded, this.name);
@@ -313,10 +325,10 @@ export class Engine {
       }
     });
     if (request.logits && c.kind !== "classifier") {
-      throw new UfbError("unsupported_task", "logits: this package has no classification head (it is an MLM package; ask for MLM logits at positions)");
+      throw new UfbError("unsupported_task", `logits: this package has no classification head (it is ${c.kind === "embedding" ? "an embedding package; ask for pooled vectors" : "an MLM package; ask for MLM logits at positions"})`);
     }
     if (request.mlmPositions) {
-      if (!hasMlmDecoder(c)) throw new UfbError("unsupported_task", "positions: this package has no MLM decoder (it is a classifier)");
+      if (!hasMlmDecoder(c)) throw new UfbError("unsupported_task", `positions: this package has no MLM decoder (it is ${c.kind === "embedding" ? "an embedding package" : "a classifier"})`);
       request.mlmPositions.forEach(([b, p], i) => {
         if (!Number.isInteger(b) || b < 0 || b >= sequences.length || !Number.isInteger(p) || p < 0 || p >= sequences[b].ids.length) {
           throw new UfbError("invalid_input", `positions[${i}]: [${b}, ${p}] is not a [sequence, position] of the input`);

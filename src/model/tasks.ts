@@ -66,7 +66,10 @@ export interface ClassifyResult {
 }
 
 export interface EmbedResult {
-  /** Pooled sentence vector (the model's pooler: avg over real tokens, or the first token). */
+  /**
+   * Pooled sentence vector (the model's pooler: avg over real tokens, or the first token), L2-normalised when
+   * the package says so (`normalize: "l2"`, embedding packages).
+   */
   vector: number[];
   tokens: number;
   truncated: boolean;
@@ -92,6 +95,17 @@ export interface FillMaskResult {
 }
 
 /** Softmax in f64 (max subtracted first). */
+/**
+ * The vector divided by its L2 norm, summed in f64 and rounded to f32 like every vector the engine returns; a
+ * zero vector stays zero (no direction to keep).
+ */
+export function l2Normalized(v: ArrayLike<number>): number[] {
+  let sum = 0;
+  for (let i = 0; i < v.length; i++) sum += v[i] * v[i];
+  const inv = sum > 0 ? 1 / Math.sqrt(sum) : 0;
+  return Array.from(v, (x) => Math.fround(x * inv));
+}
+
 export function softmax(logits: ArrayLike<number>): Float64Array {
   let max = -Infinity;
   for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]);

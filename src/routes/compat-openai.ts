@@ -18,7 +18,7 @@ export const openaiEmbeddingsRoute = createRoute({
   tags: ["compatible"],
   summary: "OpenAI: create embeddings",
   description:
-    "OpenAI's list shape with `usage`. `model` names a model of this Worker. Errors are `{error: {message, type, param, code}}` (what the SDK reads), with the statuses of the native API; a field OpenAI does not define is a 422 `invalid_field`. What the vectors are: see docs/api.md.",
+    "OpenAI's list shape with `usage`. `model` names a model of this Worker, or `default` for the embedding model (EMBED_MODEL). Errors are `{error: {message, type, param, code}}` (what the SDK reads), with the statuses of the native API; a field OpenAI does not define is a 422 `invalid_field`. What the vectors are: see docs/api.md.",
   security: bearerSecurity,
   middleware: [jsonBody(), phaseTimer()] as const,
   request: { body: { required: true, content: { "application/json": { schema: OpenAIEmbeddingsRequest } } } },

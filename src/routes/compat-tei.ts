@@ -1,7 +1,8 @@
 /**
- * Text Embeddings Inference: POST /embed, POST /predict, POST /tokenize, GET /info, answered by the
- * default model (a TEI server serves one model). Errors are TEI's `{error, error_type}` with TEI's
- * statuses (src/http/styles.ts: 413 Validation, 422 Tokenizer, 424 Backend, 429 Overloaded).
+ * Text Embeddings Inference: POST /embed, POST /predict, POST /tokenize, GET /info. A TEI server serves one
+ * model and its requests name none: /embed is answered by the embedding model (EMBED_MODEL), the others by
+ * the default model (MODEL). Errors are TEI's `{error, error_type}` with TEI's statuses (src/http/styles.ts:
+ * 413 Validation, 422 Tokenizer, 424 Backend, 429 Overloaded).
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
@@ -47,7 +48,7 @@ export const teiEmbedRoute = createRoute({
   operationId: "teiEmbed",
   tags,
   summary: "TEI: embed",
-  description: "Pooled vectors of the default model, unit length unless `normalize: false`. What they are: see docs/api.md (today a classifier's sentiment features, not a similarity model).",
+  description: "Sentence vectors of the embedding model (EMBED_MODEL), unit length (the model's own vectors are; `normalize: false` returns them as the model gives them, which for it is the same). Good for semantic similarity, search, deduplication and clustering of English sentences; see docs/api.md.",
   security: bearerSecurity,
   middleware: [jsonBody(), phaseTimer()] as const,
   request: { body: { required: true, content: { "application/json": { schema: TeiEmbedRequest } } } },
@@ -86,7 +87,7 @@ export const teiInfoRoute = createRoute({
   operationId: "teiInfo",
   tags,
   summary: "TEI: info",
-  description: "The default model and this Worker's limits, in TEI's shape. Reads the manifest only.",
+  description: "The default model (MODEL, which /predict and /tokenize use; /embed uses EMBED_MODEL) and this Worker's limits, in TEI's shape. Reads the manifest only.",
   security: bearerSecurity,
   responses: { 200: { description: "Info.", headers: commonHeaders, content: { "application/json": { schema: TeiInfo } } }, ...teiErrors },
 });

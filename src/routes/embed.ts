@@ -1,4 +1,4 @@
-/** POST /v1/embed: one pooled sentence vector per text. */
+/** POST /v1/embed: one sentence vector per text, from the embedding model (EMBED_MODEL) unless the request names another. */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppDeps, AppEnv } from "../http/env.ts";
 import { renderEmbed } from "../http/render.ts";
@@ -13,7 +13,8 @@ export const embedRoute = createRoute({
   operationId: "embed",
   tags: ["inference"],
   summary: "Embed texts",
-  description: "Pooled sentence vectors (the model's pooler: mean over real tokens, or the first token). Works on classifier and MLM packages.",
+  description:
+    "Sentence vectors. Without `model`: the Worker's embedding model (EMBED_MODEL, `default_for: [\"embed\"]` in GET /v1/models), trained so that the cosine of two vectors measures how alike two English sentences are in meaning (semantic similarity, search, deduplication, clustering); its vectors are unit length. Naming a classifier or MLM model returns its pooled vector instead (mean over real tokens, or the first token; not normalized), which follows that model's training (a sentiment classifier's vector groups texts by sentiment, not by meaning).",
   security: bearerSecurity,
   middleware: [jsonBody(), phaseTimer()] as const,
   request: { body: { required: true, content: { "application/json": { schema: EmbedRequest } } } },

@@ -23,7 +23,7 @@ export function serviceOptions(env: ServiceEnv): Omit<RegistryOptions, "kernelMo
 let current: { bucket: ServiceEnv["WEIGHTS"]; key: string; service: InferenceService } | undefined;
 
 export function getService(env: ServiceEnv): InferenceService {
-  const key = [env.MODEL, env.CACHE_MB, env.READ_TIMEOUT_MS, env.CACHE_API, env.CACHE_API_MAX_OPS].map((v) => v ?? "").join("|");
+  const key = [env.MODEL, env.EMBED_MODEL, env.CACHE_MB, env.READ_TIMEOUT_MS, env.CACHE_API, env.CACHE_API_MAX_OPS].map((v) => v ?? "").join("|");
   if (!current || current.bucket !== env.WEIGHTS || current.key !== key) {
     current = { bucket: env.WEIGHTS, key, service: new WorkerInferenceService(new ModelRegistry({ ...serviceOptions(env), kernelModule: kernel.module, kernelBuild: kernel.build })) };
   }

@@ -4,7 +4,7 @@
  * model's info.
  */
 import type { LoadedModel, ModelRegistry } from "./registry.ts";
-import type { ClassifyResult, EmbedResult, FillMaskResult, InferenceService, MemoryReport, ModelInfo, PhaseTimer, ServiceOptions, TokenizeResult, Usage } from "./types.ts";
+import type { ClassifyResult, EmbedResult, FillMaskResult, InferenceService, MemoryReport, ModelInfo, PhaseTimer, ServiceOptions, Task, TokenizeResult, Usage } from "./types.ts";
 
 export class WorkerInferenceService implements InferenceService {
   private readonly registry: ModelRegistry;
@@ -28,7 +28,7 @@ export class WorkerInferenceService implements InferenceService {
   }
 
   classify(texts: string[], options: ServiceOptions & { topK?: number; explain?: boolean }): Promise<{ model: ModelInfo; results: ClassifyResult[]; usage: Usage }> {
-    return this.onModel(options.model, options.timer, (m) => m.engine.classify(texts, options));
+    return this.onModel(options.model, options.timer, "classify", (m) => m.engine.classify(texts, options));
   }
 
   async tokenize(texts: string[], options: ServiceOptions): Promise<{ model: ModelInfo; results: TokenizeResult[] }> {
@@ -37,18 +37,21 @@ export class WorkerInferenceService implements InferenceService {
   }
 
   embed(texts: (string | number[])[], options: ServiceOptions): Promise<{ model: ModelInfo; results: EmbedResult[]; usage: Usage }> {
-    return this.onModel(options.model, options.timer, (m) => m.engine.embed(texts, options));
+    return this.onModel(options.model, options.timer, "embed", (m) => m.engine.embed(texts, options));
   }
 
   fillMask(texts: string[], options: ServiceOptions & { topK?: number }): Promise<{ model: ModelInfo; results: FillMaskResult[]; usage: Usage }> {
-    return this.onModel(options.model, options.timer, (m) => m.engine.fillMask(texts, options));
+    return this.onModel(options.model, options.timer, "fill-mask", (m) => m.engine.fillMask(texts, options));
   }
 
-  /** Runs a task on the named model; a failure that shows the model stale or stuck drops it (registry.failed). */
-  private async onModel<R extends object>(name: string | undefined, timer: PhaseTimer | undefined, task: (m: LoadedModel) => Promise<R>): Promise<{ model: ModelInfo } & R> {
-    const model = await this.registry.model(name, timer);
+  /**
+   * Runs a task on the named model, or on the task's default; a failure that shows the model stale or stuck
+   * drops it (registry.failed).
+   */
+  private async onModel<R extends object>(name: string | undefined, timer: PhaseTimer | undefined, task: Task, run: (m: LoadedModel) => Promise<R>): Promise<{ model: ModelInfo } & R> {
+    const model = await this.registry.model(name, timer, task);
     try {
-      return { model: model.info, ...(await task(model)) };
+      return { model: model.info, ...(await run(model)) };
     } catch (e) {
       this.registry.failed(model, e);
       throw e;

@@ -9,6 +9,8 @@ import { DEFAULT_READ_TIMEOUT_MS, type RegistryBucket, type RegistryOptions } fr
 export interface ServiceEnv {
   WEIGHTS: RegistryBucket;
   MODEL?: string;
+  /** Default model of embed requests (/v1/embed, TEI /embed, OpenAI /v1/embeddings); unset: MODEL. */
+  EMBED_MODEL?: string;
   /** Block cache per loaded model, in MiB (default 48: keeps a 1x11-long model's isolate under 128 MB). */
   CACHE_MB?: string;
   /** Longest wait for one R2 call, in ms (default 10000); then the request answers 503 weights_unavailable. */
@@ -54,6 +56,7 @@ export function serviceOptions(env: ServiceEnv, cache?: () => Cache | Promise<Ca
   return {
     bucket: env.WEIGHTS,
     defaultModel: env.MODEL,
+    embedModel: env.EMBED_MODEL || undefined,
     cacheBytes: Math.round(cacheMiB * 1024 * 1024),
     maxReads: DEFAULTS.maxReads,
     maxGap: DEFAULTS.maxGap,

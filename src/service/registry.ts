@@ -16,7 +16,7 @@ import { IntegrityError, StaleObjectError, UfbError } from "../errors.ts";
 import { createKernel, type KernelBuild } from "../kernel/index.ts";
 import type { CacheApiOptions } from "../model/stores/cache-api.ts";
 import { type StreamedModel, openStreamed } from "../model/stores/open.ts";
-import { fffLevels, fffNodesPerTree } from "../weights/format/config.ts";
+import { type Task, fffLevels, fffNodesPerTree, packageTasks } from "../weights/format/config.ts";
 import { MODELS_PREFIX, NAME, currentKey, nameOfPrefix, objectKey } from "../weights/format/bucket.ts";
 import { type Manifest, parseManifest } from "../weights/format/manifest.ts";
 import { storageCall, withTimeout } from "../weights/read/limiter.ts";
@@ -43,6 +43,11 @@ export interface RegistryOptions {
   kernelBuild?: KernelBuild;
   /** Default model: "name" (its `current` version) or "name@version". */
   defaultModel: string;
+  /**
+   * Default model of embed requests (EMBED_MODEL), as `defaultModel`; absent: `defaultModel`. A sentiment
+   * classifier's pooled vector is no similarity measure, so embeddings default to a model trained for them.
+   */
+  embedModel?: string;
   /** Bytes of kernel memory per loaded model for cached tiles and embedding blocks. */
   cacheBytes: number;
   /** Reads in flight per model (Workers: 6 connections per invocation). */
@@ -95,13 +100,18 @@ export class ModelRegistry {
     this.options = options;
   }
 
+  /** The model spec ("name" or "name@version") a request for `task` that names no model is answered by. */
+  defaultFor(task: Task): string {
+    return task === "embed" ? (this.options.embedModel ?? this.options.defaultModel) : this.options.defaultModel;
+  }
+
   /**
-   * The model a request names (or the default), loaded. Unless it is loaded and its pointer fresh, the time
-   * until it is ready (pointer and manifest reads, the load, or waiting for another request's load) is the
-   * request's `load` phase.
+   * The model a request names (or the default of its task), loaded. Unless it is loaded and its pointer
+   * fresh, the time until it is ready (pointer and manifest reads, the load, or waiting for another request's
+   * load) is the request's `load` phase.
    */
-  async model(requested?: string, timer?: PhaseTimer): Promise<LoadedModel> {
-    const spec = requested ?? this.options.defaultModel;
+  async model(requested?: string, timer?: PhaseTimer, task: Task = "classify"): Promise<LoadedModel> {
+    const spec = requested ?? this.defaultFor(task);
     const warm = this.warm(spec);
     if (warm) return warm;
     timer?.start("load");
@@ -207,7 +217,7 @@ export class ModelRegistry {
   /** A model's info from its manifest (nothing is loaded). */
   async info(requested?: string): Promise<ModelInfo> {
     const { name, version, pinned } = await this.resolve(requested ?? this.options.defaultModel);
-    return modelInfo(name, version, await this.manifest(name, version, pinned));
+    return modelInfo(name, version, await this.manifest(name, version, pinned), this.defaultsOf(name, version));
   }
 
   /** Every model in the bucket with a `current` version (manifests only; nothing is loaded). */
@@ -230,7 +240,7 @@ export class ModelRegistry {
         if (e instanceof UfbError && e.code === "model_not_found") continue; // no current version yet
         throw e;
       }
-      infos.push(modelInfo(name, version, await this.manifest(name, version, pinned), this.options.kernelBuild));
+      infos.push(modelInfo(name, version, await this.manifest(name, version, pinned), this.defaultsOf(name, version), this.options.kernelBuild));
     }
     return infos;
   }
@@ -313,7 +323,19 @@ export class ModelRegistry {
       joinTimeoutMs: this.joinTimeoutMs,
       cacheApi: o.cacheApi,
     });
-    return { info: modelInfo(name, version, manifest, o.kernelBuild), ...streamed };
+    return { info: modelInfo(name, version, manifest, this.defaultsOf(name, version), o.kernelBuild), ...streamed };
+  }
+
+  /**
+   * The tasks whose default is this model's version: a default spec names it by name alone (then whatever
+   * `current` names is the default) or pins this version.
+   */
+  private defaultsOf(name: string, version: string): Task[] {
+    const tasks: Task[] = ["classify", "embed", "fill-mask"];
+    return tasks.filter((t) => {
+      const [n, pinned] = this.defaultFor(t).split("@");
+      return n === name && (pinned === undefined || pinned === version);
+    });
   }
 
   private get timeoutMs(): number {
@@ -342,12 +364,16 @@ export class ModelRegistry {
 
 export const DEFAULT_READ_TIMEOUT_MS = 10_000;
 
-export function modelInfo(name: string, version: string, m: Manifest, kernel?: KernelBuild): ModelInfo {
+/** @param defaults the tasks it answers by default; only those it can do are kept (MODEL may name an embedding model). */
+export function modelInfo(name: string, version: string, m: Manifest, defaults: Task[], kernel?: KernelBuild): ModelInfo {
   const c = m.config;
+  const tasks = packageTasks(c);
   return {
     name,
     version,
     kind: c.kind,
+    tasks,
+    defaultFor: defaults.filter((t) => tasks.includes(t)),
     labels: c.labels,
     config: {
       hiddenSize: c.hiddenSize,
@@ -358,6 +384,7 @@ export function modelInfo(name: string, version: string, m: Manifest, kernel?: K
       vocabSize: c.vocabSize,
       maxSeqLength: c.maxSeqLength,
       pooler: c.pooler,
+      normalize: c.normalize ?? null,
     },
     neurons: { perLayer: c.fffTrees * fffNodesPerTree(c), perTokenPerLayer: c.fffTrees * fffLevels(c) },
     packageBytes: m.weights.bytes + m.tokenizer.bytes,

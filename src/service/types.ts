@@ -8,8 +8,15 @@
 export interface ModelInfo {
   name: string;
   version: string;
-  kind: "classifier" | "mlm";
-  /** Labels of a classifier, in logit order; null for MLM packages. */
+  kind: "classifier" | "mlm" | "embedding";
+  /** What requests may ask of it (src/weights/format/config.ts packageTasks). */
+  tasks: Task[];
+  /**
+   * The tasks it answers when a request names no model: MODEL's for classify and fill-mask (and the token
+   * routes), EMBED_MODEL's for embed. Empty for a model that only answers when named.
+   */
+  defaultFor: Task[];
+  /** Labels of a classifier, in logit order; null for MLM and embedding packages. */
   labels: string[] | null;
   config: {
     hiddenSize: number;
@@ -20,6 +27,8 @@ export interface ModelInfo {
     vocabSize: number;
     maxSeqLength: number;
     pooler: "avg" | "zero_index" | null;
+    /** "l2": the served vectors are unit length (embedding packages that say so); null: as pooled. */
+    normalize: "l2" | null;
   };
   neurons: {
     /** FFF neurons per layer (all trees). */
@@ -48,8 +57,11 @@ export type {
 } from "../model/tasks.ts";
 import type { ClassifyResult, EmbedResult, FillMaskResult, PhaseTimer, TokenizeResult, Usage } from "../model/tasks.ts";
 
+export type { Task } from "../weights/format/config.ts";
+import type { Task } from "../weights/format/config.ts";
+
 export interface ServiceOptions {
-  /** Model name; the default model (wrangler var MODEL) when absent. */
+  /** Model name; when absent, the default model of the task (wrangler vars MODEL, EMBED_MODEL). */
   model?: string;
   timer?: PhaseTimer;
 }
@@ -68,7 +80,7 @@ export interface InferenceService {
   classify(texts: string[], options: ServiceOptions & { topK?: number; explain?: boolean }): Promise<{ model: ModelInfo; results: ClassifyResult[]; usage: Usage }>;
   /** A text may be token ids of the model's vocabulary (OpenAI's token-array input). */
   embed(texts: (string | number[])[], options: ServiceOptions): Promise<{ model: ModelInfo; results: EmbedResult[]; usage: Usage }>;
-  /** What a model is (its manifest), without loading its weights: the default model when `model` is absent. */
+  /** What a model is (its manifest), without loading its weights: the default model (MODEL) when `model` is absent. */
   modelInfo(model?: string): Promise<ModelInfo>;
   /** The tokens of each text as the model sees them; loads the model (its tokenizer) but runs nothing. */
   tokenize(texts: string[], options: ServiceOptions): Promise<{ model: ModelInfo; results: TokenizeResult[] }>;

@@ -37,3 +37,4 @@ export async function synthPackage(config: PackageConfig, options: { seed?: numb
 }
 
 export const TINY_CLASSIFIER = PRESETS["tiny-classifier"].config;
+export const TINY_EMBEDDING = PRESETS["tiny-embedding"].config;

@@ -1,18 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { LIMITS } from "../../src/http/limits.ts";
 import { EmbedResponse, FillMaskResponse } from "../../src/http/schemas.ts";
-import { CLASSIFIER, MLM } from "./fake-service.ts";
+import { CLASSIFIER, EMBEDDER, MLM } from "./fake-service.ts";
 import { setup } from "./helpers.ts";
 
 describe("POST /v1/embed", () => {
-  it("should answer one pooled vector per text", async () => {
+  it("should answer one vector per text, asking the service without a model (its embed default)", async () => {
     const { post, service } = setup();
     const res = await post("/v1/embed", { texts: ["the cat", "a dog barks"] });
     expect(res.status).toBe(200);
     const body = EmbedResponse.parse(await res.json());
-    expect(body.model).toEqual({ name: CLASSIFIER.name, version: CLASSIFIER.version });
+    expect(body.model).toEqual({ name: EMBEDDER.name, version: EMBEDDER.version });
     expect(body.results).toHaveLength(2);
-    for (const r of body.results) expect(r.vector).toHaveLength(CLASSIFIER.config.hiddenSize);
+    for (const r of body.results) expect(r.vector).toHaveLength(EMBEDDER.config.hiddenSize);
+    expect(service.calls[0].options?.model).toBeUndefined();
     expect(body.results.map((r) => r.tokens)).toEqual([4, 5]);
     expect(body.usage.tokens).toBe(9);
     expect(service.calls[0]).toMatchObject({ method: "embed", texts: ["the cat", "a dog barks"] });

@@ -18,8 +18,10 @@ export const CLASSIFIER: ModelInfo = {
   name: "sst2-tiny",
   version: "3",
   kind: "classifier",
+  tasks: ["classify", "embed"],
+  defaultFor: ["classify", "fill-mask"],
   labels: ["negative", "neutral", "positive"],
-  config: { hiddenSize: 8, numLayers: 2, numHeads: 2, fffTrees: 1, fffDepth: 2, vocabSize: 100, maxSeqLength: 8, pooler: "avg" },
+  config: { hiddenSize: 8, numLayers: 2, numHeads: 2, fffTrees: 1, fffDepth: 2, vocabSize: 100, maxSeqLength: 8, pooler: "avg", normalize: null },
   neurons: { perLayer: 7, perTokenPerLayer: 3 },
   packageBytes: 12345,
   dtype: "q8",
@@ -29,11 +31,27 @@ export const MLM: ModelInfo = {
   name: "ufb-1x11-long",
   version: "1",
   kind: "mlm",
+  tasks: ["embed", "fill-mask"],
+  defaultFor: [],
   labels: null,
-  config: { hiddenSize: 8, numLayers: 2, numHeads: 2, fffTrees: 1, fffDepth: 2, vocabSize: 100, maxSeqLength: 8, pooler: null },
+  config: { hiddenSize: 8, numLayers: 2, numHeads: 2, fffTrees: 1, fffDepth: 2, vocabSize: 100, maxSeqLength: 8, pooler: null, normalize: null },
   neurons: { perLayer: 7, perTokenPerLayer: 3 },
   packageBytes: 6789,
   dtype: "f32",
+};
+
+/** The embed default (EMBED_MODEL): a different width than the classifier, so a test sees which one answered. */
+export const EMBEDDER: ModelInfo = {
+  name: "ufb-embed-tiny",
+  version: "2",
+  kind: "embedding",
+  tasks: ["embed"],
+  defaultFor: ["embed"],
+  labels: null,
+  config: { hiddenSize: 6, numLayers: 2, numHeads: 2, fffTrees: 1, fffDepth: 2, vocabSize: 100, maxSeqLength: 8, pooler: "avg", normalize: "l2" },
+  neurons: { perLayer: 7, perTokenPerLayer: 3 },
+  packageBytes: 5678,
+  dtype: "q8",
 };
 
 export interface Call {
@@ -57,7 +75,7 @@ function hash(s: string): number {
 
 export class FakeService implements InferenceService {
   readonly calls: Call[] = [];
-  models: ModelInfo[] = [CLASSIFIER, MLM];
+  models: ModelInfo[] = [CLASSIFIER, MLM, EMBEDDER];
   /** When set, every method throws this (a UfbError code, or "crash" for a plain Error). */
   fail: ErrorCode | "crash" | null = null;
   /** Return one result fewer than texts (a service bug the HTTP layer must catch). */
@@ -111,7 +129,7 @@ export class FakeService implements InferenceService {
     this.calls.push({ method: "classify", texts, options });
     this.#throwIfFailing();
     const model = this.#model(options.model, CLASSIFIER);
-    if (model.kind !== "classifier") throw new UfbError("unsupported_task", `model "${model.name}" is an MLM package; classify needs a classifier`);
+    if (model.kind !== "classifier") throw new UfbError("unsupported_task", `model "${model.name}" is an ${model.kind} package; classify needs a classifier`);
     this.#phases(options);
     const labels = model.labels as string[];
     let total = 0;
@@ -160,14 +178,16 @@ export class FakeService implements InferenceService {
   async embed(texts: (string | number[])[], options: ServiceOptions) {
     this.calls.push({ method: "embed", texts, options });
     this.#throwIfFailing();
-    const model = this.#model(options.model, CLASSIFIER);
+    const model = this.#model(options.model, EMBEDDER);
     this.#phases(options);
     let total = 0;
     const results: EmbedResult[] = texts.map((input) => {
       const text = typeof input === "string" ? input : input.join(" ");
       const { tokens, truncated } = words(text, model);
       total += tokens.length + 2;
-      return { vector: Array.from({ length: model.config.hiddenSize }, (_, i) => ((hash(text + i) % 2000) - 1000) / 1000), tokens: tokens.length + 2, truncated };
+      const raw = Array.from({ length: model.config.hiddenSize }, (_, i) => ((hash(text + i) % 2000) - 1000) / 1000);
+      const norm = model.config.normalize === "l2" ? Math.hypot(...raw) : 1;
+      return { vector: raw.map((x) => x / norm), tokens: tokens.length + 2, truncated };
     });
     return { model, results, usage: this.#usage(model, total) };
   }

@@ -4,7 +4,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 import { HealthResponse, ModelsResponse } from "../../src/http/schemas.ts";
-import { CLASSIFIER, MLM } from "./fake-service.ts";
+import { CLASSIFIER, EMBEDDER, MLM } from "./fake-service.ts";
 import { setup } from "./helpers.ts";
 
 describe("GET /v1/models", () => {
@@ -13,19 +13,23 @@ describe("GET /v1/models", () => {
     const res = await request("/v1/models");
     expect(res.status).toBe(200);
     const body = ModelsResponse.parse(await res.json());
-    expect(body.models.map((m) => m.name)).toEqual([CLASSIFIER.name, MLM.name]);
+    expect(body.models.map((m) => m.name)).toEqual([CLASSIFIER.name, MLM.name, EMBEDDER.name]);
     expect(body.models[0]).toEqual({
       name: "sst2-tiny",
       version: "3",
       kind: "classifier",
+      tasks: ["classify", "embed"],
+      default_for: ["classify", "fill-mask"],
       labels: ["negative", "neutral", "positive"],
-      config: { hidden_size: 8, num_layers: 2, num_heads: 2, fff_trees: 1, fff_depth: 2, vocab_size: 100, max_seq_length: 8, pooler: "avg" },
+      config: { hidden_size: 8, num_layers: 2, num_heads: 2, fff_trees: 1, fff_depth: 2, vocab_size: 100, max_seq_length: 8, pooler: "avg", normalize: null },
       neurons: { per_layer: 7, per_token_per_layer: 3 },
       package_bytes: 12345,
       dtype: "q8",
     });
     expect(body.models[1].labels).toBeNull();
     expect(body.models[1].config.pooler).toBeNull();
+    expect(body.models[1].default_for).toEqual([]);
+    expect(body.models[2]).toMatchObject({ kind: "embedding", tasks: ["embed"], default_for: ["embed"], labels: null, config: { pooler: "avg", normalize: "l2" } });
   });
 
   it("should answer HEAD like GET without a body", async () => {

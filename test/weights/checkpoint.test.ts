@@ -132,6 +132,27 @@ describe("checkpoint loader", async () => {
     await fails(load(classifier(2), cfg((c) => (c.arch.classification_head.pooler = "cls"))), /classification_head\.pooler is "cls", expected "avg" or "zero_index"/);
   });
 
+  it("should load an embedding model (train/assemble2.py --embedding): MLM tensors, kind embedding, its pooler and normalisation", async () => {
+    const sentence = (se: unknown) => cfg((c) => (c.sentence_embedding = se));
+    const c = await load(base, sentence({ pooler: "avg", normalize: "l2" }));
+    expect(c.config).toMatchObject({ kind: "embedding", pooler: "avg", normalize: "l2", classifierDim: null, numLabels: null, labels: null });
+    expect(c.config.mlmDecoder).toBeUndefined();
+    expect(c.warnings).toEqual([]);
+    // written and read back: the manifest says what the model is, and its layout is an MLM's (no head tensors)
+    const sink = new MemorySink();
+    const manifest = await writePackage(c, sink, { dtype: "q8" });
+    const pkg = await WeightPackage.open({ manifest: JSON.stringify(manifest), tokenizer: async () => tokenizer, weights: new MemorySource(sink.bytes()) });
+    expect(pkg.config).toMatchObject({ kind: "embedding", pooler: "avg", normalize: "l2" });
+    expect(pkg.manifest.tensors.map((t) => t.name).filter((n) => n.startsWith("pooler") || n.startsWith("head"))).toEqual([]);
+
+    const unnormalised = await load(base, sentence({ pooler: "zero_index", normalize: null }));
+    expect(unnormalised.config).toMatchObject({ kind: "embedding", pooler: "zero_index" });
+    expect(unnormalised.config.normalize).toBeUndefined();
+    expect((await load(base, sentence({ pooler: "avg", normalize: "l2" }), { pooler: "zero_index" })).config.pooler).toBe("zero_index");
+    await fails(load(classifier(2), sentence({ pooler: "avg", normalize: "l2" })), /sentence_embedding describes an embedding model, but model\.safetensors holds a classification head/);
+    await fails(load(base, sentence({ pooler: "mean", normalize: "l2" })), /config\.json: sentence_embedding\.pooler/);
+  });
+
   it("should refuse a decoder in a classifier and a half-present head", async () => {
     await fails(load([...classifier(2), base.find((t) => t.name === "decoder.weight")!]), /unexpected tensor "decoder\.weight" \(not part of a crammedBERT FFF classifier/);
     await fails(load(classifier(2).filter((t) => t.name !== "head.weight")), /missing tensor "head\.weight"/);

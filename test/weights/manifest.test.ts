@@ -51,6 +51,19 @@ describe("manifest checks", async () => {
     fails(edit((m) => (m.config.labels = ["a"])), "bad_package", /an mlm package has classifierDim, numLabels and labels null/);
   });
 
+  it("should hold an embedding package to what serving it needs", () => {
+    const embedding = (f: (m: any) => void = () => {}) => edit((m) => {
+      Object.assign(m.config, { kind: "embedding", pooler: "avg", normalize: "l2" });
+      f(m);
+    });
+    expect(parseManifest(embedding()).config).toMatchObject({ kind: "embedding", pooler: "avg", normalize: "l2" });
+    fails(embedding((m) => (m.config.pooler = null)), "bad_package", /an embedding package needs a pooler/);
+    fails(embedding((m) => (m.config.mlmDecoder = "tied")), "bad_package", /an embedding package has no mlmDecoder/);
+    fails(embedding((m) => (m.config.labels = ["a"])), "bad_package", /an embedding package has classifierDim, numLabels and labels null/);
+    fails(embedding((m) => (m.config.normalize = "l1")), "bad_package", /config\.normalize/);
+    fails(edit((m) => (m.config.normalize = "l2")), "bad_package", /config\.normalize: only embedding packages normalise their vectors, this one is mlm/);
+  });
+
   it("should open through a manifest loader", async () => {
     const pkg = await openBuilt(built, { manifest: built.manifestText });
     expect(pkg.manifest.name).toBe("checkpoint");

@@ -102,9 +102,10 @@ describe("POST /v1/classify", () => {
 });
 
 describe("POST /v1/embed and /v1/fill-mask", () => {
-  it("embeds to the engine's pooled vector", async () => {
+  it("embeds to the engine's pooled vector when the request names the classifier", async () => {
+    // without a model /v1/embed answers with EMBED_MODEL (test/worker/embed-default.test.ts)
     const text = "pool me";
-    const body = (await (await post("/v1/embed", { text })).json()) as any;
+    const body = (await (await post("/v1/embed", { text, model: env.MODEL })).json()) as any;
     const { pooled } = await classifier.run({ sequences: [{ ids: classifier.tokenizer.encode(text).ids }], pooled: true });
     expect(body.results[0].vector).toHaveLength(TINY_CLASSIFIER.hiddenSize);
     body.results[0].vector.forEach((v: number, i: number) => expect(v).toBeCloseTo(pooled![0][i], 5));

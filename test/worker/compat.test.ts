@@ -11,7 +11,7 @@ import OpenAI from "openai";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { Engine } from "../../src/model/engine.ts";
 import { newKernel } from "../helpers/packages.ts";
-import { TINY_CLASSIFIER, putPackage, synthPackage } from "../helpers/r2.ts";
+import { TINY_CLASSIFIER, TINY_EMBEDDING, putPackage, synthPackage } from "../helpers/r2.ts";
 
 const BASE = "http://worker";
 const workerFetch = ((input: RequestInfo | URL, init?: RequestInit) => exports.default.fetch(new Request(input, init))) as typeof fetch;
@@ -24,6 +24,8 @@ const post = (path: string, body: unknown) => workerFetch(`${BASE}${path}`, { me
 const NO_CONTENT = ["\u200b\u200b", "\u0001\u0007", " \ufeff \u2060 "];
 
 let engine: Engine;
+/** The embedding model (EMBED_MODEL), which answers TEI /embed (its requests name no model). */
+let embedder: Engine;
 let labels: string[];
 
 beforeAll(async () => {
@@ -31,6 +33,9 @@ beforeAll(async () => {
   await putPackage(env.WEIGHTS, env.MODEL, "v1", synth);
   engine = await Engine.create(synth.pkg, newKernel());
   labels = TINY_CLASSIFIER.labels!;
+  const emb = await synthPackage(TINY_EMBEDDING, { seed: 12, tileDepth: 3, rowsPerBlock: 16 });
+  await putPackage(env.WEIGHTS, env.EMBED_MODEL, "v1", emb);
+  embedder = await Engine.create(emb.pkg, newKernel());
 });
 
 async function logitsOf(text: string): Promise<number[]> {
@@ -144,15 +149,17 @@ describe("OpenAI embeddings: the openai SDK with baseURL", () => {
 });
 
 describe("Text Embeddings Inference routes", () => {
-  it("POST /embed: unit vectors by default, raw with normalize: false", async () => {
+  it("POST /embed: the embedding model's unit vectors, normalize: false as the model gives them, dimensions", async () => {
     const text = "the cat sat on the mat";
-    const pooled = await pooledOf(text);
+    const [{ vector }] = (await embedder.embed([text])).results;
     const res = await post("/embed", { inputs: text });
     expect(res.status).toBe(200);
     const [v] = (await res.json()) as number[][];
-    expectClose(v, unit(pooled), 5);
+    expectClose(v, unit(vector), 5);
     const raw = (await (await post("/embed", { inputs: [text], normalize: false })).json()) as number[][];
-    expectClose(raw[0], pooled, 4);
+    expect(raw[0]).toEqual(vector);
+    const cut = (await (await post("/embed", { inputs: [text], dimensions: 8 })).json()) as number[][];
+    expectClose(cut[0], unit(vector.slice(0, 8)), 5);
   });
 
   it("POST /predict: single → list, batch → list of lists, raw_scores gives logits", async () => {

@@ -1,19 +1,26 @@
 /**
  * The shipped default model (wrangler.toml MODEL, weights/<MODEL>/) served by the Worker: it classifies
  * clearly positive and clearly negative sentences correctly, and a cold request — the model loaded from
- * scratch, nothing cached — stays within the Free plan's 50 subrequests.
+ * scratch, nothing cached — stays within the Free plan's 50 subrequests. With the shipped embedding model
+ * (EMBED_MODEL, when weights/<EMBED_MODEL>/ is there): a paraphrase is nearer than an unrelated sentence, and
+ * both default models, loaded in one isolate, fit its memory with wrangler.toml's CACHE_MB.
  */
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { serviceOptions } from "../../src/service/index.ts";
+import { parseManifest } from "../../src/weights/format/manifest.ts";
 import { putPackage } from "../helpers/r2.ts";
 import { testService } from "../helpers/service.ts";
 
-async function shipped(file: string): Promise<Uint8Array> {
-  const res = await env.PACKAGES.fetch(`http://packages/${env.MODEL}/${file}`);
-  if (!res.ok) throw new Error(`weights/${env.MODEL}/${file}: HTTP ${res.status}`);
+async function shipped(file: string, name: string = env.MODEL): Promise<Uint8Array> {
+  const res = await env.PACKAGES.fetch(`http://packages/${name}/${file}`);
+  if (!res.ok) throw new Error(`weights/${name}/${file}: HTTP ${res.status}`);
   return new Uint8Array(await res.arrayBuffer());
 }
+
+/** The embedding package is trained apart and added to weights/ when it exists (train/README.md). */
+const EMBED_SHIPPED = (await env.PACKAGES.fetch(`http://packages/${env.EMBED_MODEL}/manifest.json`)).ok;
+const MiB = 1024 * 1024;
 
 const POSITIVE = [
   "a gorgeous, witty, seductive movie.",
@@ -29,8 +36,10 @@ const NEGATIVE = [
 ];
 
 beforeAll(async () => {
-  const manifest = new TextDecoder().decode(await shipped("manifest.json"));
-  await putPackage(env.WEIGHTS, env.MODEL, "shipped", { manifest, tokenizer: await shipped("tokenizer.json"), weights: await shipped("weights.bin") });
+  for (const name of [env.MODEL, ...(EMBED_SHIPPED ? [env.EMBED_MODEL] : [])]) {
+    const manifest = new TextDecoder().decode(await shipped("manifest.json", name));
+    await putPackage(env.WEIGHTS, name, "shipped", { manifest, tokenizer: await shipped("tokenizer.json", name), weights: await shipped("weights.bin", name) });
+  }
 });
 
 describe(`the shipped default model`, () => {
@@ -64,5 +73,34 @@ describe(`the shipped default model`, () => {
     const operations = faulty.calls.length; // pointer, manifest, head, tokenizer, dense, FFF, embeddings
     expect(operations).toBeLessThanOrEqual(50);
     expect(body.usage.r2_reads).toBeLessThan(operations);
+  });
+});
+
+describe.skipIf(!EMBED_SHIPPED)("the shipped embedding model (EMBED_MODEL)", () => {
+  const post = async (path: string, body: unknown) =>
+    (await exports.default.fetch(new Request(`http://worker${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }))).json() as Promise<any>;
+
+  it("answers /v1/embed with unit vectors in which a paraphrase is nearer than an unrelated sentence", async () => {
+    const body = await post("/v1/embed", { texts: ["the cat sat on the mat", "a cat was sitting on a mat", "stock markets fell sharply on monday"] });
+    expect(body.model.name).toBe(env.EMBED_MODEL);
+    const [a, b, c] = body.results.map((r: { vector: number[] }) => r.vector);
+    const dot = (x: number[], y: number[]) => x.reduce((s, v, i) => s + v * y[i], 0);
+    for (const v of [a, b, c]) expect(Math.abs(Math.sqrt(dot(v, v)) - 1)).toBeLessThan(1e-6);
+    expect(dot(a, b)).toBeGreaterThan(dot(a, c));
+  });
+
+  it("fits beside the classifier: each package's streamed part fits CACHE_MB (no eviction), both stay well inside the isolate", async () => {
+    const budget = Number(env.CACHE_MB) * MiB;
+    for (const name of [env.MODEL, env.EMBED_MODEL]) {
+      const m = parseManifest(await shipped("manifest.json", name));
+      const streamed = m.segments.filter((x) => x.kind !== "dense").reduce((n, x) => n + x.length, 0);
+      expect(streamed, `${name}: embedding rows + FFF layers`).toBeLessThanOrEqual(budget);
+    }
+    await post("/v1/classify", { texts: ["a gorgeous, witty, seductive movie.", "the plot is nothing but boilerplate clichés."] });
+    await post("/v1/embed", { texts: ["the cat sat on the mat", "stock markets fell sharply on monday"] });
+    const { memory } = (await (await exports.default.fetch(new Request("http://worker/healthz?verbose=1"))).json()) as any;
+    expect(memory.models.map((m: { id: string }) => m.id.split("@")[0]).sort()).toEqual([env.MODEL, env.EMBED_MODEL].sort());
+    // two thirds of the isolate's 128 MB for kernel memory leaves the rest to the JS heap and the runtime
+    expect(memory.totals.wasmBytes).toBeLessThan((2 / 3) * memory.isolateLimitBytes);
   });
 });

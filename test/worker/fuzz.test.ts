@@ -1,7 +1,8 @@
 /**
  * The fixed-seed subset of the HTTP fuzzer (scripts/lib/fuzz.ts; `npm run fuzz` runs any seed against a
  * URL): 1,200 generated requests through the Worker's entry point in workerd, over a bucket holding a
- * synthetic classifier under the default model's name and an MLM. The checks are the API's promises, not
+ * synthetic classifier under the default model's name, a synthetic embedding model under EMBED_MODEL's (what
+ * embed requests without a model reach) and an MLM. The checks are the API's promises, not
  * recorded answers: no 5xx, no stack or path in a body, problem+json errors with a code, no 200 for a text
  * without content.
  */
@@ -9,11 +10,12 @@ import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { checkResponse, defectCount, generateCase, runFuzz, toRequest } from "../../scripts/lib/fuzz.ts";
 import { buildFixturePackage } from "../helpers/packages.ts";
-import { TINY_CLASSIFIER, putPackage, synthPackage } from "../helpers/r2.ts";
+import { TINY_CLASSIFIER, TINY_EMBEDDING, putPackage, synthPackage } from "../helpers/r2.ts";
 
 beforeAll(async () => {
   const synth = await synthPackage(TINY_CLASSIFIER, { seed: 5, tileDepth: 3, rowsPerBlock: 16 });
   await putPackage(env.WEIGHTS, env.MODEL, "v1", synth);
+  await putPackage(env.WEIGHTS, env.EMBED_MODEL, "v1", await synthPackage(TINY_EMBEDDING, { seed: 6, tileDepth: 3, rowsPerBlock: 16 }));
   await putPackage(env.WEIGHTS, "tiny-mlm", "v1", await buildFixturePackage("tiny", "q8"));
 });
 

@@ -30,7 +30,7 @@ export interface CheckpointFiles {
 export interface CheckpointOptions {
   /** Model name for the manifest. */
   name?: string;
-  /** Overrides the classifier pooler read from the config. */
+  /** Overrides the pooler read from the config (classifiers, embedding models). */
   pooler?: "avg" | "zero_index";
 }
 
@@ -64,6 +64,12 @@ const ConfigJsonSchema = z.looseObject({
   id2label: z.record(z.string(), z.string()).optional(),
   /** Ours (train/assemble2.py): a classifier trained to keep its MLM head, the word embedding. */
   tied_mlm_decoder: z.boolean().optional(),
+  /**
+   * Ours (train/assemble2.py --embedding): an encoder trained for sentence vectors (train/embed.py): which
+   * pooler gives them and whether they are compared L2-normalised. The tensors are an MLM's; the package is
+   * kind "embedding".
+   */
+  sentence_embedding: z.strictObject({ pooler: z.enum(["avg", "zero_index"]), normalize: z.literal("l2").nullable() }).optional(),
 });
 
 /** Values the engine implements; a config that says otherwise describes a different model. */
@@ -111,6 +117,7 @@ export async function loadCheckpoint(files: CheckpointFiles, options: Checkpoint
   let id2label: Record<string, string> | undefined;
   let architectures: string[] | undefined;
   let tiedMlmDecoder = false;
+  let sentenceEmbedding: z.infer<typeof ConfigJsonSchema>["sentence_embedding"];
   if (files.config) {
     configFile = "config.json";
     const parsed = ConfigJsonSchema.safeParse(parseJson(files.config, configFile));
@@ -119,6 +126,7 @@ export async function loadCheckpoint(files: CheckpointFiles, options: Checkpoint
     id2label = parsed.data.id2label;
     architectures = parsed.data.architectures;
     tiedMlmDecoder = parsed.data.tied_mlm_decoder === true;
+    sentenceEmbedding = parsed.data.sentence_embedding;
   } else if (files.modelConfig) {
     configFile = "model_config.json";
     archJson = parseJson(files.modelConfig, configFile);
@@ -133,6 +141,9 @@ export async function loadCheckpoint(files: CheckpointFiles, options: Checkpoint
   // 2. tensors: which model is it?
   const st = await SafetensorsFile.open(files.weights);
   const kind: "mlm" | "classifier" = st.has(KEYS.headWeight) || st.has(KEYS.poolerWeight) ? "classifier" : "mlm";
+  if (sentenceEmbedding && kind === "classifier") {
+    throw new UfbError("bad_checkpoint", `config.json: sentence_embedding describes an embedding model, but ${st.source.name} holds a classification head (pooler.dense.*, head.*)`);
+  }
   for (const [path, value, when] of SUPPORTED) {
     if (when && when !== kind) continue;
     const got = get(arch, path);
@@ -237,6 +248,7 @@ export async function loadCheckpoint(files: CheckpointFiles, options: Checkpoint
   // 4. classifier head description
   let pooler: "avg" | "zero_index" | null = null;
   let labels: string[] | null = null;
+  if (sentenceEmbedding) pooler = options.pooler ?? sentenceEmbedding.pooler;
   if (kind === "classifier") {
     const fromConfig = arch.classification_head?.pooler;
     const chosen = options.pooler ?? fromConfig ?? "zero_index";
@@ -270,12 +282,13 @@ export async function loadCheckpoint(files: CheckpointFiles, options: Checkpoint
     vocabSize: vocab,
     maxSeqLength: arch.embedding.max_seq_length,
     normEps: arch.norm_eps,
-    kind,
+    kind: sentenceEmbedding ? "embedding" : kind,
     pooler,
     classifierDim,
     numLabels,
     labels,
     ...(kind === "classifier" && tiedMlmDecoder ? { mlmDecoder: "tied" as const } : {}),
+    ...(sentenceEmbedding?.normalize ? { normalize: sentenceEmbedding.normalize } : {}),
   };
   return {
     name: options.name ?? "checkpoint",

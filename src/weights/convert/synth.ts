@@ -65,6 +65,27 @@ export const PRESETS: Record<string, SynthPreset> = {
       labels: ["negative", "positive"],
     },
   },
+  "tiny-embedding": {
+    name: "tiny-embedding",
+    description: "tests and local dev: tiny-classifier's encoder as a sentence-embedding package (avg pooler, L2-normalised vectors, no head)",
+    config: {
+      hiddenSize: 128,
+      numLayers: 4,
+      numHeads: 4,
+      headDim: 32,
+      fffTrees: 1,
+      fffDepth: 7,
+      vocabSize: 4096,
+      maxSeqLength: 128,
+      normEps: 1e-12,
+      kind: "embedding",
+      pooler: "avg",
+      classifierDim: null,
+      numLabels: null,
+      labels: null,
+      normalize: "l2",
+    },
+  },
 };
 
 // ---- PRNG ----

@@ -159,7 +159,14 @@ export function validateManifest(m: Manifest): void {
     }
     if (c.labels.length !== c.numLabels) throw bad(`config.labels: ${c.labels.length} labels, numLabels is ${c.numLabels}`);
   } else if (c.classifierDim !== null || c.numLabels !== null || c.labels !== null) {
-    throw bad("config: an mlm package has classifierDim, numLabels and labels null");
+    throw bad(`config: an ${c.kind} package has classifierDim, numLabels and labels null`);
+  }
+  if (c.kind === "embedding") {
+    // the pooler's vector is the model's whole output: it must say which one
+    if (c.pooler === null) throw bad("config: an embedding package needs a pooler (\"avg\" or \"zero_index\")");
+    if (c.mlmDecoder !== undefined) throw bad("config: an embedding package has no mlmDecoder (contrastive training leaves the tied decoder meaningless)");
+  } else if (c.normalize !== undefined) {
+    throw bad(`config.normalize: only embedding packages normalise their vectors, this one is ${c.kind}`);
   }
   for (const [role, id] of Object.entries(m.specialTokens)) {
     if (id !== undefined && id >= c.vocabSize) throw bad(`specialTokens.${role}: id ${id} ≥ vocabSize ${c.vocabSize}`);
