@@ -1,12 +1,13 @@
 /**
- * `npm run bench:load [-- --url U --requests N --rounds R --mix all|classify --concurrency C --seconds S --every K
+ * `npm run bench:load [-- --url U --requests N --rounds R --mix all|classify|health --concurrency C --seconds S --every K
  * --pid P --no-build]`: a bounded load on the Worker, as a careful operator would run it before a release.
  *
  * Without --url it builds the kernel, seeds the default model into the local R2 bucket and starts
  * `wrangler dev` on a free port (as bench/http.ts does, rate limiting off), then stops it. It sends N requests
  * (default 4000) at concurrency C (default 32), stopping early after S seconds (default 60), from a fixed mix:
  * classify short / long / several texts, embed, tokens, a 422 (no content) and a 400 (malformed JSON), each
- * with its expected status (`--mix classify`: the three classify requests only). With `--rounds R` it does
+ * with its expected status (`--mix classify`: the three classify requests only; `--mix health`: GET /healthz
+ * only, the control that does no model work). With `--rounds R` it does
  * that R times against the same server, one report per round, one memory series counting requests across
  * rounds (issue 11's "2 × 10,000 at concurrency 32": --requests 10000 --rounds 2 --mix classify).
  * Every K requests (default 250) it reads GET /healthz?verbose=1: the isolate's
@@ -36,7 +37,7 @@ interface Options {
   build: boolean;
   pid: number | undefined;
   rounds: number;
-  mix: "all" | "classify";
+  mix: "all" | "classify" | "health";
 }
 
 function options(argv: string[]): Options {
@@ -57,7 +58,7 @@ function options(argv: string[]): Options {
     else if (a === "--rounds") o.rounds = int(1, 100);
     else if (a === "--mix") {
       const m = argv[++i];
-      if (m !== "all" && m !== "classify") throw new Error(`--mix: expected all or classify, got ${m}`);
+      if (m !== "all" && m !== "classify" && m !== "health") throw new Error(`--mix: expected all, classify or health, got ${m}`);
       o.mix = m;
     } else if (a === "--no-build") o.build = false;
     else throw new Error(`unknown option ${a} (--url, --requests, --rounds, --mix, --concurrency, --seconds, --every, --pid, --no-build)`);
@@ -76,8 +77,10 @@ const MIX: [number, string, string, string, number][] = [
   [5, "no content", "/v1/classify", JSON.stringify({ text: "\u200b\u200b" }), 422],
   [5, "malformed", "/v1/classify", '{"text": "oops', 400],
 ];
+/** The control: GET /healthz, no model work at all; whatever memory grows under it is not the model's. */
+const HEALTH: [number, string, string, string, number][] = [[1, "health", "/healthz", "", 200]];
 function picker(mix: Options["mix"]) {
-  const entries = mix === "classify" ? MIX.filter((m) => m[2] === "/v1/classify" && m[4] === 200) : MIX;
+  const entries = mix === "health" ? HEALTH : mix === "classify" ? MIX.filter((m) => m[2] === "/v1/classify" && m[4] === 200) : MIX;
   const total = entries.reduce((a, m) => a + m[0], 0);
   // deterministic interleaving: request i takes the slot (i * 37) mod total of the weighted list
   return (i: number) => {
@@ -151,7 +154,9 @@ async function load(base: string, o: Options, token: string | undefined, pid: nu
       const t = performance.now();
       let status: string;
       try {
-        const r = await fetch(new URL(path, base), { method: "POST", headers: { "content-type": "application/json", ...auth }, body, signal: AbortSignal.timeout(30_000) });
+        const r = body === ""
+          ? await fetch(new URL(path, base), { headers: auth, signal: AbortSignal.timeout(30_000) })
+          : await fetch(new URL(path, base), { method: "POST", headers: { "content-type": "application/json", ...auth }, body, signal: AbortSignal.timeout(30_000) });
         await r.arrayBuffer();
         status = r.status === expected ? "ok" : String(r.status);
       } catch (err) {
