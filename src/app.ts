@@ -27,6 +27,7 @@ import { registerOpenAICompat } from "./routes/compat-openai.ts";
 import { registerTeiCompat } from "./routes/compat-tei.ts";
 import { registerWorkersAiCompat } from "./routes/compat-workers-ai.ts";
 import { BEARER_SCHEME } from "./routes/common.ts";
+import { registerPlayground, staticFile } from "./routes/playground.ts";
 import { registerEmbed } from "./routes/embed.ts";
 import { registerFillMask } from "./routes/fill-mask.ts";
 import { registerHealth } from "./routes/health.ts";
@@ -115,6 +116,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerTeiCompat(app, deps);
   registerOpenAICompat(app, deps);
   registerWorkersAiCompat(app, deps);
+  registerPlayground(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", BEARER_SCHEME, {
     type: "http",
@@ -132,6 +134,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   }));
 
   app.onError(onError);
-  app.notFound(onNotFound);
+  // a path no route has may be one of the playground's files (the Worker runs before the assets layer)
+  app.notFound(async (c) => (await staticFile(c)) ?? onNotFound(c));
   return app;
 }

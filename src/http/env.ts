@@ -7,7 +7,9 @@ import type { TimingVariables } from "hono/timing";
 import type { InferenceService, Phase, PhaseTimer } from "../service/types.ts";
 
 // the rate-limit settings are widened from wrangler.toml's literal values: tests and `npm run dev` change them
-export type AppBindings = Omit<Env, "RATE_LIMITER" | "RATE_LIMIT" | "RATE_LIMIT_PERIOD_S"> & {
+export type AppBindings = Omit<Env, "RATE_LIMITER" | "RATE_LIMIT" | "RATE_LIMIT_PERIOD_S" | "ASSETS"> & {
+  /** The playground's static files (wrangler.toml [assets]); absent in tests that build their own env. */
+  ASSETS?: Fetcher;
   /** Bearer token required on /v1/* when set to a non-empty string (`wrangler secret put API_TOKEN`). */
   API_TOKEN?: string;
   /** Several accepted bearer tokens, comma-separated (key rotation); used together with API_TOKEN. */
