@@ -31,30 +31,7 @@ done
 status=0
 for p in "${pids[@]}"; do wait "$p" || status=1; done
 for v in $variants; do IFS=: read -r name _ <<<"$v"; echo "== $name"; tail -n 4 "$WORK/$name/log.txt"; done
-python3 - "$WORK" "$OUT" $variants <<'PY'
-import lzma, os, sys, tarfile
-work, out, variants = sys.argv[1], sys.argv[2], [v.split(":")[0] for v in sys.argv[3:]]
-with tarfile.open(os.path.join(out, "results.tar.xz"), "w:xz") as tar:
-    for name in variants:
-        for f in ("results.json", "predictions.json", "log.txt", "log-previous.txt"):
-            p = os.path.join(work, name, f)
-            if os.path.exists(p):
-                tar.add(p, arcname=f"{name}/{f}")
-budget, part, files = 62 * 2**20, 15 * 2**20, 1
-budget -= os.path.getsize(os.path.join(out, "results.tar.xz"))
-for name in variants:
-    p = os.path.join(work, name, "weights.q8.npz")
-    if not os.path.exists(p):
-        continue
-    data = lzma.compress(open(p, "rb").read(), preset=6)
-    n = (len(data) + part - 1) // part
-    if len(data) > budget or files + n > 8:
-        print(f"not returned (over the size limit): {name} ({len(data)} bytes)")
-        continue
-    for i in range(n):
-        open(os.path.join(out, f"{name}.q8.npz.xz.{i:03d}"), "wb").write(data[i * part:(i + 1) * part])
-    budget -= len(data)
-    files += n
-    print(f"returned {name}: {len(data)} bytes in {n} parts")
-PY
+names=()
+for v in $variants; do names+=("${v%%:*}"); done
+python3 train/pack_out.py "$WORK" "$OUT" "${names[@]}"
 exit $status

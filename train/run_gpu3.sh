@@ -40,10 +40,10 @@ pids+=($!)
 status=0
 for p in "${pids[@]}"; do wait "$p" || status=1; done
 for n in "${names[@]}" "$EMBED_NAME"; do echo "== $n"; tail -n 3 "$WORK/$n/log.txt"; done
-python3 - "$WORK" "$OUT" "$EMBED_NAME" "${names[@]}" <<'PY'
-import json, lzma, os, sys
-work, out, embed_name, names = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
-import tarfile
+# the best classifier by SST-2 dev f32 first, then the embedding model, then the other classifiers
+mapfile -t ranked < <(python3 - "$WORK" "${names[@]}" <<'PY'
+import json, os, sys
+work, names = sys.argv[1], sys.argv[2:]
 
 def dev(name):
     try:
@@ -52,27 +52,9 @@ def dev(name):
         return -1.0
 
 ranked = sorted(names, key=dev, reverse=True)
-print("classifiers by SST-2 dev f32:", [(n, dev(n)) for n in ranked])
-with tarfile.open(os.path.join(out, "results.tar.xz"), "w:xz") as tar:
-    for name in names + [embed_name]:
-        for f in ("results.json", "predictions.json", "log.txt"):
-            p = os.path.join(work, name, f)
-            if os.path.exists(p):
-                tar.add(p, arcname=f"{name}/{f}")
-budget, part, files = 62 * 2**20 - os.path.getsize(os.path.join(out, "results.tar.xz")), 15 * 2**20, 1
-for name in ranked[:1] + [embed_name] + ranked[1:]:
-    p = os.path.join(work, name, "weights.q8.npz")
-    if not os.path.exists(p):
-        continue
-    data = lzma.compress(open(p, "rb").read(), preset=6)
-    n = (len(data) + part - 1) // part
-    if len(data) > budget or files + n > 8:
-        print(f"not returned (over the size limit): {name} ({len(data)} bytes)")
-        continue
-    for i in range(n):
-        open(os.path.join(out, f"{name}.q8.npz.xz.{i:03d}"), "wb").write(data[i * part:(i + 1) * part])
-    budget -= len(data)
-    files += n
-    print(f"returned {name}: {len(data)} bytes in {n} parts")
+print("classifiers by SST-2 dev f32:", [(n, round(dev(n), 4)) for n in ranked], file=sys.stderr)
+print("\n".join(ranked))
 PY
+)
+python3 train/pack_out.py "$WORK" "$OUT" "${ranked[0]}" "$EMBED_NAME" "${ranked[@]:1}"
 exit $status

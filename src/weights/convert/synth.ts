@@ -34,6 +34,19 @@ const mlm = (numLayers: number): PackageConfig => ({
   labels: null,
 });
 
+/** The encoder of the tiny presets (4 × 128, FFF 1 × 7): a classifier and an embedding model of one shape. */
+const TINY_ENCODER = {
+  hiddenSize: 128,
+  numLayers: 4,
+  numHeads: 4,
+  headDim: 32,
+  fffTrees: 1,
+  fffDepth: 7,
+  vocabSize: 4096,
+  maxSeqLength: 128,
+  normEps: 1e-12,
+} as const;
+
 export const PRESETS: Record<string, SynthPreset> = {
   "ultrafastbert-1x11-long": {
     name: "ultrafastbert-1x11-long",
@@ -49,15 +62,7 @@ export const PRESETS: Record<string, SynthPreset> = {
     name: "tiny-classifier",
     description: "local dev: 4 layers, 128 hidden, 4 heads, 1 tree of depth 7, vocab 4096, labels negative/positive, avg pooler",
     config: {
-      hiddenSize: 128,
-      numLayers: 4,
-      numHeads: 4,
-      headDim: 32,
-      fffTrees: 1,
-      fffDepth: 7,
-      vocabSize: 4096,
-      maxSeqLength: 128,
-      normEps: 1e-12,
+      ...TINY_ENCODER,
       kind: "classifier",
       pooler: "avg",
       classifierDim: 256,
@@ -69,15 +74,7 @@ export const PRESETS: Record<string, SynthPreset> = {
     name: "tiny-embedding",
     description: "tests and local dev: tiny-classifier's encoder as a sentence-embedding package (avg pooler, L2-normalised vectors, no head)",
     config: {
-      hiddenSize: 128,
-      numLayers: 4,
-      numHeads: 4,
-      headDim: 32,
-      fffTrees: 1,
-      fffDepth: 7,
-      vocabSize: 4096,
-      maxSeqLength: 128,
-      normEps: 1e-12,
+      ...TINY_ENCODER,
       kind: "embedding",
       pooler: "avg",
       classifierDim: null,
