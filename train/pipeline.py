@@ -59,6 +59,10 @@ def parse_args(argv=None):
     ap.add_argument("--depth", type=int, required=True)
     ap.add_argument("--dropout", type=float, default=0.1)
     ap.add_argument("--max-seq", type=int, default=128)
+    ap.add_argument("--fff-train", default="masked", choices=["masked", "gathered"],
+                    help="FFF training forward: every node then a mask (the paper's code), or the path rows only "
+                         "(same values and gradients; train/bench_fff.py measures the speed)")
+    ap.add_argument("--fff-dense-levels", type=int, default=6, help="gathered: tree levels computed as one matmul")
     # pretraining
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--lr", type=float, default=1e-3)
@@ -311,7 +315,8 @@ def main():
 
     cfg = UFBConfig(vocab_size=meta["vocab_size"], hidden_size=args.hidden, num_layers=args.layers,
                     num_heads=args.heads, fff_trees=args.trees, fff_depth=args.depth, max_seq_length=args.max_seq,
-                    dropout=args.dropout, attn_dropout=args.dropout)
+                    dropout=args.dropout, attn_dropout=args.dropout, fff_train=args.fff_train,
+                    fff_dense_levels=args.fff_dense_levels)
     torch.manual_seed(args.seed)
     model = UFBForMLM(cfg).to(device)
     n_params = sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())

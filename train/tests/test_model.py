@@ -94,6 +94,33 @@ class TestFFF(unittest.TestCase):
                 b = m.encoder(ids, mask, use_sdpa=False, conditional=True)
             self.assertLess((a - b).abs().max().item(), 1e-10)
 
+    def test_gathered_equals_masked_values_and_gradients(self):
+        """The trainable path-only forward gives the masked forward's outputs and every gradient."""
+        torch.manual_seed(2)
+        for K, D, dense in ((1, 0, 6), (1, 5, 1), (2, 5, 3), (3, 4, 6), (2, 7, 2)):
+            cfg = UFBConfig(vocab_size=50, hidden_size=16, num_layers=1, num_heads=2, fff_trees=K, fff_depth=D,
+                            max_seq_length=16, fff_dense_levels=dense)
+            ffn = UFBForMLM(cfg).double().encoder.layers[0].ffn
+            for p in ffn.parameters():
+                torch.nn.init.normal_(p, std=0.5)
+            x = torch.randn(4, 9, 16, dtype=torch.float64)
+            upstream = torch.randn(4, 9, 16, dtype=torch.float64)
+            outs, grads = [], []
+            for mode in ("masked", "gathered"):
+                ffn.train_mode = mode
+                ffn.zero_grad()
+                xi = x.clone().requires_grad_(True)
+                y = ffn(xi)
+                (y * upstream).sum().backward()
+                outs.append(y.detach())
+                grads.append([xi.grad] + [p.grad.clone() for p in (ffn.linear_in.weight, ffn.linear_in.bias, ffn.linear_out.weight)])
+            self.assertLess((outs[0] - outs[1]).abs().max().item(), 1e-10, (K, D, dense))
+            for name, a, b in zip(("x", "W_in", "b_in", "W_out"), grads[0], grads[1]):
+                self.assertLess((a - b).abs().max().item(), 1e-10, (K, D, dense, name))
+            # off-path rows get no gradient: at most (D+1) rows per token and tree are touched
+            touched = int((grads[1][1].abs().sum(1) > 0).sum())
+            self.assertLessEqual(touched, min(K * cfg.fff_nodes, 36 * K * (D + 1)))
+
     def test_padding_invariance(self):
         torch.manual_seed(1)
         cfg = UFBConfig(vocab_size=50, hidden_size=32, num_layers=2, num_heads=4, fff_trees=2, fff_depth=3,

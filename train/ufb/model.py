@@ -16,7 +16,9 @@ Module names reproduce the published checkpoint's state-dict keys exactly:
     pooler.dense.{weight,bias}, head.{weight,bias}     [C, H], [C], [L, C], [L]   (classifier)
 
 Training computes every FFF node and masks the activations off the hard root-to-leaf path (as the paper's
-code does); `FFF.forward_conditional` is the engine's per-token walk and is used to check that both agree.
+code does), or, with `fff_train="gathered"`, the same values and gradients from the path rows alone
+(`FFF.forward_gathered`); `FFF.forward_conditional` is the engine's per-token walk and is used to check that
+they agree.
 """
 from __future__ import annotations
 
@@ -44,6 +46,11 @@ class UFBConfig:
     dropout: float = 0.1         # hidden (embedding, attention output, FFF output) dropout
     attn_dropout: float = 0.1
     init_std: float = 0.02
+    # training FFF forward: "masked" computes every node and masks off the path (the paper's code);
+    # "gathered" computes the top `fff_dense_levels` levels densely and gathers the path rows below
+    # (same values and gradients, cost per token ~ levels instead of nodes: deep trees train like shallow ones)
+    fff_train: str = "masked"
+    fff_dense_levels: int = 6
     # classification head
     num_labels: Optional[int] = None
     head_dim: Optional[int] = None   # pooler dense width C
@@ -140,6 +147,8 @@ class FFF(nn.Module):
         self.N = cfg.fff_nodes
         self.linear_in = nn.Linear(self.H, self.K * self.N, bias=True)
         self.linear_out = nn.Linear(self.K * self.N, self.H, bias=False)
+        self.train_mode = cfg.fff_train
+        self.dense_levels = cfg.fff_dense_levels
 
     def path_mask(self, logits: torch.Tensor) -> torch.Tensor:
         """logits [T, K, N] -> {0,1} mask [T, K, N] of the nodes on each token's root-to-leaf path."""
@@ -155,11 +164,52 @@ class FFF(nn.Module):
         return mask
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.train_mode == "gathered":
+            return self.forward_gathered(x)
         shape = x.shape
         x = x.reshape(-1, self.H)
         logits = self.linear_in(x).view(-1, self.K, self.N)
         act = F.gelu(logits) * self.path_mask(logits)
         return self.linear_out(act.view(-1, self.K * self.N)).view(shape)
+
+    def forward_gathered(self, x: torch.Tensor) -> torch.Tensor:
+        """The masked forward's values and gradients at a cost that grows with the depth, not the node count.
+
+        The top `dense_levels` levels (2^L - 1 nodes per tree, few) are one matmul and a mask, as in `forward`;
+        below them each token's one node per level is gathered (F.embedding: its backward is a scatter-add into
+        the rows the batch visited) and computed as a dot product."""
+        shape = x.shape
+        x = x.reshape(-1, self.H)
+        T, K, N, H = x.shape[0], self.K, self.N, self.H
+        L = max(1, min(self.dense_levels, self.D + 1))
+        top = 2 ** L - 1
+        W_in, b_in, W_out = self.linear_in.weight, self.linear_in.bias, self.linear_out.weight
+        rows = (torch.arange(K, device=x.device)[:, None] * N + torch.arange(top, device=x.device)[None, :]).reshape(-1)
+        logits = F.linear(x, W_in[rows], b_in[rows]).view(T, K, top)
+        with torch.no_grad():
+            node = torch.zeros(T, K, 1, dtype=torch.long, device=x.device)
+            mask = torch.zeros_like(logits)
+            mask.scatter_(2, node, 1.0)
+            for _ in range(L - 1):
+                node = 2 * node + 1 + (torch.gather(logits, 2, node) > 0).long()
+                mask.scatter_(2, node, 1.0)
+            node = node.squeeze(2)                               # [T, K]: the path's node on the last dense level
+        y = F.linear((F.gelu(logits) * mask).view(T, K * top), W_out[:, rows])
+        if L == self.D + 1:
+            return y.view(shape)
+        with torch.no_grad():
+            last = torch.gather(logits.detach(), 2, node[:, :, None]).squeeze(2)
+            node = 2 * node + 1 + (last > 0).long()
+        W_out_rows = W_out.t()
+        offset = torch.arange(K, device=x.device)[None, :] * N   # [1, K]
+        for level in range(L, self.D + 1):
+            row = node + offset                                  # [T, K] global rows
+            w = F.embedding(row, W_in)                           # [T, K, H]
+            logit = torch.einsum("th,tkh->tk", x, w) + F.embedding(row, b_in[:, None]).squeeze(2)
+            y = y + torch.einsum("tk,tkh->th", F.gelu(logit), F.embedding(row, W_out_rows))
+            if level < self.D:
+                node = 2 * node + 1 + (logit.detach() > 0).long()
+        return y.view(shape)
 
     @torch.no_grad()
     def forward_conditional(self, x: torch.Tensor):
