@@ -108,8 +108,9 @@ describe("unexpected errors", () => {
 });
 
 describe("unknown routes and methods", () => {
+  // GET / is the playground page (test/worker/playground.test.ts); a file that is not there is a 404
   it.each([
-    ["GET", "/"],
+    ["GET", "/no-such-page.html"],
     ["GET", "/v1"],
     ["GET", "/v1/classify/extra"],
     ["POST", "/v2/classify"],
