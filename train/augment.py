@@ -56,7 +56,8 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 DEFAULT_SST = "../shared/data/glue/SST-2/train.tsv"      # relative to the repository root
-DEFAULT_BEHAVIOUR = os.path.join(HERE, "behaviour", "cases.jsonl")
+# every hand-written evaluation case is kept out: the behaviour set and its blind hold-out
+DEFAULT_BEHAVIOUR = ",".join(os.path.join(HERE, "behaviour", f) for f in ("cases.jsonl", "holdout.jsonl"))
 
 NEGATORS = {"not", "n't", "no", "never", "nothing", "none", "nobody", "nor", "neither", "without", "hardly",
             "barely", "lack", "lacks", "lacking", "but", "although", "though", "however", "yet", "despite",
@@ -671,14 +672,16 @@ RULES = collections.OrderedDict([
 ])
 
 
-def load_behaviour(path):
-    if not path or not os.path.exists(path):
-        return []
+def load_behaviour(paths):
+    """Texts of the cases in a comma-separated list of JSONL files (missing files are skipped)."""
     out = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                out.append(json.loads(line)["text"])
+    for path in (paths or "").split(","):
+        if not path or not os.path.exists(path):
+            continue
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                if line.strip():
+                    out.append(json.loads(line)["text"])
     return out
 
 
@@ -728,7 +731,7 @@ def main(argv=None):
     ap.add_argument("--n", type=int, default=40000, help="number of examples (approximate, split by rule weight)")
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--natural-frac", type=float, default=0.5, help="share rendered in natural style")
-    ap.add_argument("--behaviour", default=DEFAULT_BEHAVIOUR, help="behaviour cases to keep out ('' = none)")
+    ap.add_argument("--behaviour", default=DEFAULT_BEHAVIOUR, help="comma-separated JSONL case files to keep out ('' = none)")
     ap.add_argument("--rules", help="comma-separated subset of: " + ",".join(RULES))
     ap.add_argument("--with-rule", action="store_true", help="add a third column `rule`")
     ap.add_argument("--check", action="store_true", help="print 3 examples per rule and the lexicon sizes")

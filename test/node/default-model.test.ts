@@ -119,6 +119,17 @@ describe("shipped models", () => {
           expect(card, `per-phenomenon row of ${phenomenon}`).toContain(`| ${phenomenon} | ${row.correct}/${row.n} | **${percent(row.accuracy)} %** |`);
         }
 
+        // the blind hold-out set (train/behaviour/README.md), where a card reports it
+        const holdout = /hold-out set \((\d+) cases, blind\), engine int8 \| \*\*([\d.]+) %\*\* \((\d+)\/(\d+)\)/.exec(card);
+        if (holdout) {
+          const blind = (await evaluateBehaviour(engine, await readBehaviourCases(join(ROOT, "train/behaviour/holdout.jsonl")))).table;
+          expect([blind.all.n, blind.all.correct, percent(blind.all.accuracy)]).toEqual([Number(holdout[1]), Number(holdout[3]), holdout[2]]);
+          for (const [phenomenon, row] of Object.entries(blind)) {
+            if (phenomenon === "all") continue;
+            expect(card, `hold-out row of ${phenomenon}`).toContain(`| ${phenomenon} (hold-out) | ${row.correct}/${row.n} | **${percent(row.accuracy)} %** |`);
+          }
+        }
+
         if (hasMlmDecoder(pkg.config)) {
           const fill = /top-1 ([\d.]+) %, \*\*top-5 ([\d.]+) %\*\* \| `npm run eval/.exec(card);
           expect(fill, "MODEL_CARD.md: the engine fill-mask row").not.toBeNull();
