@@ -8,7 +8,8 @@ Starts from the encoder (and word embedding) of a package-shaped int8 export (tr
        plus, when the data has them, crop pairs (two sentences of one document, in-batch negatives);
     2. supervised: STS-B train (cosine regression to score / 5, as sentence-transformers' CosineSimilarityLoss)
        alternating with MRPC train paraphrases (in-batch negatives, MultipleNegativesRanking), title pairs
-       (headline -> text, hypothesis -> premise) and crop pairs,
+       (headline -> text, hypothesis -> premise), WordNet pairs (synset words -> definition, word swaps) and
+       crop pairs, each when the data has them,
 evaluates Spearman's rho of cosine vs gold on STS-B dev after each stage and supervised epoch (f32, and with
 int8-rounded weights), keeps the best supervised epoch on STS-B dev, and exports it as an MLM-kind package
 export (weights.q8.npz: the serving engine's avg pooler gives the vectors).
@@ -154,7 +155,7 @@ def main():
     opt = make_optimizer(model, args.unsup_lr, 0.01, betas=(0.9, 0.999), eps=1e-8)
     unsup = data["unsup"]
     crops = data.get("crop_pairs", [])
-    titles = data.get("title_pairs", [])
+    titles = data.get("title_pairs", []) + data.get("wordnet_pairs", [])
     t_start = time.time()
     for step in range(args.unsup_steps):
         if time.time() - t_start > args.seconds * 0.5:

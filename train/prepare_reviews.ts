@@ -33,6 +33,8 @@ const { positionals, values } = parseArgs({
     imdb: { type: "boolean", default: false },
     // embed: add crop pairs and headline pairs (measured worse for the shipped model: train/README.md)
     pairs: { type: "boolean", default: false },
+    // embed: a WordNet 3.0 database folder (Debian's wordnet-base) for lexical paraphrase pairs
+    wordnet: { type: "string" },
     behaviour: { type: "string" },
   },
 });
@@ -249,12 +251,79 @@ function buildEmbed(): void {
     return m ? [{ a: enc(m[1].replace(/""/g, '"')), b: enc(m[2].replace(/""/g, '"').replace(/\\/g, " ")) }] : [];
   });
   const rte = !values.pairs ? [] : readGlue(join(shared, "data/glue/RTE/train.tsv")).filter((r) => r.label === "entailment").map((r) => ({ a: enc(r.sentence2), b: enc(r.sentence1) }));
+  const wordnet = values.wordnet ? wordnetPairs(values.wordnet, sentences.slice(120_000, 400_000), mulberry32(5)) : [];
   const data = {
     tokenizer: values.tokenizer, max_length: 64, unsup, sts_train: sts("train.tsv"), sts_dev: sts("dev.tsv"), mrpc_pos: mrpc,
-    crop_pairs: cropPairs, title_pairs: [...agNews, ...rte],
+    crop_pairs: cropPairs, title_pairs: [...agNews, ...rte], wordnet_pairs: wordnet.map((p) => ({ a: enc(p.a), b: enc(p.b) })),
   };
   writeFileSync(join(out, "embed.json.xz"), execFileSync("xz", ["-6", "-c"], { input: JSON.stringify(data), maxBuffer: 1 << 30 }));
-  console.log(`unsup ${unsup.length} sentences (of ${sentences.length}), sts_train ${data.sts_train.length}, sts_dev ${data.sts_dev.length}, mrpc_pos ${mrpc.length}, crop_pairs ${cropPairs.length}, title_pairs ${agNews.length} AG News + ${rte.length} RTE`);
+  console.log(`unsup ${unsup.length} sentences (of ${sentences.length}), sts_train ${data.sts_train.length}, sts_dev ${data.sts_dev.length}, mrpc_pos ${mrpc.length}, crop_pairs ${cropPairs.length}, title_pairs ${agNews.length} AG News + ${rte.length} RTE, wordnet_pairs ${wordnet.length}`);
+}
+
+/**
+ * Lexical paraphrase pairs from WordNet 3.0 (the database files of Debian's wordnet-base), the word-for-word
+ * knowledge a retrieval query needs ("kids" → "children"): (1) a synset's words ↔ its definition
+ * ("child, kid, youngster" ↔ "a young person of either sex"); (2) a sentence ↔ the same sentence with one or two
+ * words replaced by another word of their most frequent sense (base forms only, so no inflection is broken).
+ */
+function wordnetPairs(dir: string, sentences: string[], rand: () => number): { a: string; b: string }[] {
+  const synsets = new Map<string, { words: string[]; gloss: string }>();
+  const tagged = new Map<string, number>();
+  const nounSense = new Map<string, string>();
+  // frequent words are mostly function words or ambiguous across parts of speech ("good", "have"): never swapped
+  const counts = new Map<string, number>();
+  for (const sentence of sentences) for (const t of sentence.split(" ")) counts.set(t, (counts.get(t) ?? 0) + 1);
+  const frequent = new Set([...counts.entries()].sort((x, y) => y[1] - x[1]).slice(0, 600).map(([t]) => t));
+  for (const pos of ["noun", "verb", "adj"]) {
+    for (const line of readFileSync(join(dir, `data.${pos}`), "utf8").split("\n")) {
+      if (!/^\d{8} /.test(line)) continue;
+      const [head, gloss = ""] = line.split(" | ");
+      const f = head.split(" ");
+      const n = parseInt(f[3], 16);
+      const words = Array.from({ length: n }, (_, i) => f[4 + 2 * i].replace(/\(.*\)$/, "").replace(/_/g, " ").toLowerCase());
+      synsets.set(`${pos}:${f[0]}`, { words: [...new Set(words)], gloss: gloss.split(";")[0].trim() });
+    }
+    for (const line of readFileSync(join(dir, `index.${pos}`), "utf8").split("\n")) {
+      if (!line || line.startsWith(" ")) continue;
+      const f = line.trim().split(" ");
+      const senses = Number(f[2]);
+      // tagsense_cnt: how often the word was seen in this part of speech in the sense-tagged corpus
+      tagged.set(`${pos}:${f[0]}`, Number(f[f.length - senses - 1]));
+      if (pos === "noun") nounSense.set(f[0], `${pos}:${f[f.length - senses]}`);
+    }
+  }
+  // swaps use words that are mostly nouns, by their first sense (film → movie, kid → child): a word read more
+  // often as a verb or adjective ("chase", "good") is left alone
+  const firstSense = new Map<string, string>();
+  for (const [lemma, sense] of nounSense) {
+    const noun = tagged.get(`noun:${lemma}`) ?? 0;
+    // "-ing"/"-ed" nouns ("passing", "coming") are mostly verb forms in running text
+    if (!/^[a-z]{3,}$/.test(lemma) || /(ing|ed)$/.test(lemma) || frequent.has(lemma) || noun === 0) continue;
+    if (noun > (tagged.get(`verb:${lemma}`) ?? 0) && noun > (tagged.get(`adj:${lemma}`) ?? 0)) firstSense.set(lemma, sense);
+  }
+  const out: { a: string; b: string }[] = [];
+  for (const { words, gloss } of synsets.values()) {
+    if (words.length >= 2 && gloss.split(" ").length >= 3 && gloss.length <= 200) out.push({ a: words.join(", "), b: gloss });
+  }
+  const glossPairs = out.length;
+  for (const sentence of sentences) {
+    const tokens = sentence.split(" ");
+    const candidates = tokens.flatMap((t, i) => {
+      const s = firstSense.get(t);
+      const alternatives = s ? synsets.get(s)!.words.filter((w) => w !== t && /^[a-z]+$/.test(w)) : [];
+      return alternatives.length ? [{ i, alternatives }] : [];
+    });
+    if (candidates.length === 0) continue;
+    const swapped = tokens.slice();
+    for (let k = 0; k < Math.min(2, candidates.length); k++) {
+      const c = candidates[Math.floor(rand() * candidates.length)];
+      swapped[c.i] = c.alternatives[Math.floor(rand() * c.alternatives.length)];
+    }
+    out.push({ a: sentence, b: swapped.join(" ") });
+    if (out.length - glossPairs === 60_000) break;
+  }
+  console.log(`wordnet: ${glossPairs} synset-definition pairs, ${out.length - glossPairs} word-swap pairs, e.g.\n${out.slice(glossPairs, glossPairs + 6).map((p) => `  ${p.a}\n  ↔ ${p.b}`).join("\n")}`);
+  return out;
 }
 
 const step = positionals[0];
