@@ -18,6 +18,7 @@ import { WeightPackage } from "../src/weights/read/package.ts";
 import { readTokenizerInfo } from "../src/weights/format/tokenizer-info.ts";
 import { synthTokenizerJson, synthVocabulary } from "../src/weights/convert/synth-tokenizer.ts";
 import { writePackage } from "../src/weights/convert/writer.ts";
+import type { PackageConfig } from "../src/weights/format/config.ts";
 import { type SuiteContext, registerSuite, summarize } from "./harness.ts";
 import { loadKernel } from "./wasm.node.ts";
 
@@ -36,8 +37,8 @@ async function timeAsync(fn: () => Promise<unknown>, runs: number, warmup: numbe
   return summarize(samples);
 }
 
-export async function synthPackage(preset: string): Promise<WeightPackage> {
-  const c = PRESETS[preset].config;
+export async function synthPackage(preset: string, config?: PackageConfig): Promise<WeightPackage> {
+  const c = config ?? PRESETS[preset].config;
   const tokenizer = new TextEncoder().encode(synthTokenizerJson(synthVocabulary(c.vocabSize, 1)));
   const sink = new MemorySink();
   const manifest = await writePackage(
@@ -136,4 +137,32 @@ registerSuite("encoder.shipped-models", async (ctx: SuiteContext) => {
     const c = m.pkg.config;
     ctx.record({ name: `${m.name} (${c.numLayers} × ${c.hiddenSize}, FFF ${c.fffTrees}×${c.fffDepth}), 20 tokens, ${m.task}`, unit: "ms", median: sorted[sorted.length >> 1], min: sorted[0], max: sorted[sorted.length - 1], runs: sorted.length });
   }
+});
+
+/**
+ * The latency side of issue 10's accuracy-vs-ms curve: classifiers of the shipped default's kind (vocab 16,384,
+ * FFF 2 × 9, int8, random weights: latency does not depend on the values) at other depths and widths, 20 tokens,
+ * interleaved round by round. Which sizes fit the budget (≤ 4 ms in Node, ≤ 10 ms inside workerd) before any is
+ * trained; the shipped 4 × 512 is the reference row.
+ */
+registerSuite("encoder.size-curve", async (ctx: SuiteContext) => {
+  const kernel = loadKernel();
+  const base = PRESETS["tiny-classifier"].config;
+  const shapes: [number, number, number][] = [[4, 384, 6], [4, 512, 8], [6, 512, 8], [8, 512, 8], [4, 768, 12], [6, 768, 12]];
+  const models = [];
+  for (const [numLayers, hiddenSize, numHeads] of shapes) {
+    const config: PackageConfig = { ...base, numLayers, hiddenSize, numHeads, headDim: hiddenSize / numHeads, fffTrees: 2, fffDepth: 9, vocabSize: 16384, classifierDim: hiddenSize };
+    const pkg = await synthPackage(`size-${numLayers}x${hiddenSize}`, config);
+    const engine = await Engine.create(pkg, kernel);
+    models.push({ name: `${numLayers} × ${hiddenSize} (${numHeads} heads), FFF 2×9, 20 tokens, classify`, engine, ids: randomIds(20, 16384, 5), times: [] as number[] });
+  }
+  const rounds = ctx.quick ? 20 : 100;
+  for (let r = 0; r < rounds + 10; r++) {
+    for (const m of models) {
+      const t0 = performance.now();
+      await m.engine.run({ sequences: [{ ids: m.ids }], logits: true });
+      if (r >= 10) m.times.push(performance.now() - t0);
+    }
+  }
+  for (const m of models) ctx.recordTime(m.name, summarize(m.times), "ms");
 });
