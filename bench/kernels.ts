@@ -7,22 +7,10 @@ import type { Kernel } from "../src/kernel/index.ts";
 import { fffRecordQ8, writeFffRecord } from "../src/weights/format/records.ts";
 import { recordBytes } from "../src/weights/format/spec.ts";
 import { measurePair, registerSuite, type SuiteContext } from "./harness.ts";
+import { gaussian } from "../src/cli/random.ts";
 import { loadKernel } from "./wasm.node.ts";
 
 const MiB = 1024 * 1024;
-
-/** mulberry32 + Box–Muller, seeded. */
-function gaussian(seed: number): () => number {
-  let s = seed >>> 0;
-  const u = () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(u() + 1e-300)) * Math.cos(2 * Math.PI * u());
-}
 
 function randnInto(k: Kernel, n: number, seed: number, scale = 1): number {
   const g = gaussian(seed);

@@ -34,7 +34,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from prepare_data import load_u16  # noqa: E402
-from train import make_optimizer  # noqa: E402
+from train import autocast, batched_logits as classify, make_optimizer  # noqa: E402
 from ufb.export import arch_dict  # noqa: E402
 from ufb.model import UFBConfig, UFBForMLM, classifier_from_mlm  # noqa: E402
 
@@ -158,13 +158,6 @@ class MaskedLM:
 
 # ------------------------------------------------------------------------------------------------ helpers
 
-def autocast(device):
-    if not device.startswith("cuda"):
-        import contextlib
-        return contextlib.nullcontext()
-    return torch.autocast("cuda", dtype=torch.bfloat16)
-
-
 def mlm_logits(encoder_out: torch.Tensor, embedding: torch.Tensor, labels: torch.Tensor):
     sel = labels != -100
     return encoder_out[sel] @ embedding.t(), labels[sel]
@@ -261,27 +254,6 @@ def quantized_state(model) -> tuple[dict, dict]:
             packed[k] = v.astype(np.float32)
             deq[k] = v
     return packed, deq
-
-
-@torch.no_grad()
-def classify(clf, split, device, f32=True, conditional=False):
-    was = clf.training
-    clf.eval()
-    ids_all, len_all, _ = split
-    out = []
-    for i in range(0, ids_all.shape[0], 128):
-        lens = len_all[i:i + 128]
-        L = int(lens.max())
-        ids = ids_all[i:i + 128, :L]
-        mask = (torch.arange(L, device=ids.device)[None, :] < lens[:, None]).long()
-        if f32:
-            logits, _ = clf(ids, mask, conditional=conditional, use_sdpa=not conditional)
-        else:
-            with autocast(device):
-                logits, _ = clf(ids, mask)
-        out.append(logits.float())
-    clf.train(was)
-    return torch.cat(out)
 
 
 def accuracy(logits, split) -> float:

@@ -335,27 +335,32 @@ def finetune(encoder_src, args, lr, train, dev, device, seed, deadline, results_
 
 
 @torch.no_grad()
-def evaluate(clf, dev, device, f32=True, conditional=False):
+def batched_logits(clf, split, device, f32=True, conditional=False):
+    """Logits of a padded split (ids, lengths, labels) in batches of 128, each cut to its longest sequence;
+    f32 (optionally the conditional walk) or bf16 autocast."""
     was = clf.training
     clf.eval()
-    ids_all, len_all, y_all = dev
-    logits_all = []
+    ids_all, len_all, _ = split
+    out = []
     for i in range(0, ids_all.shape[0], 128):
-        ids = ids_all[i:i + 128]
         lens = len_all[i:i + 128]
         L = int(lens.max())
-        ids = ids[:, :L]
+        ids = ids_all[i:i + 128, :L]
         mask = (torch.arange(L, device=ids.device)[None, :] < lens[:, None]).long()
         if f32:
             logits, _ = clf(ids, mask, conditional=conditional, use_sdpa=not conditional)
         else:
             with autocast(device):
                 logits, _ = clf(ids, mask)
-        logits_all.append(logits.float())
-    logits = torch.cat(logits_all)
-    pred = logits.argmax(-1)
+        out.append(logits.float())
     clf.train(was)
-    return {"accuracy": float((pred == y_all).float().mean()), "logits": logits.cpu(), "pred": pred.cpu()}
+    return torch.cat(out)
+
+
+def evaluate(clf, dev, device, f32=True, conditional=False):
+    logits = batched_logits(clf, dev, device, f32, conditional)
+    pred = logits.argmax(-1)
+    return {"accuracy": float((pred == dev[2]).float().mean()), "logits": logits.cpu(), "pred": pred.cpu()}
 
 
 # ------------------------------------------------------------------------------------------------ main

@@ -19,8 +19,8 @@
 // The 4 × Sp score block stays in L1. Row tails reuse the last row (computed, not stored); the headDim
 // tail is zero columns of the V panel, stored partially.
 
-import { alignUp, hmaxF32, hsumF32, laneMask, loadPartialF32, storePartialF32 } from "./simd";
-import { expv } from "./math";
+import { alignUp, hmaxF32, laneMask, loadPartialF32, storePartialF32 } from "./simd";
+import { expRow } from "./elementwise";
 
 /** Bytes of scratch `attention` needs: KT [Sp/8][headDim][8] + the score block [4][Sp] + VP [Dp/8][S][8] f32. */
 export function attentionScratchBytes(S: i32, headDim: i32): i32 {
@@ -93,26 +93,6 @@ export function attentionScratchBytes(S: i32, headDim: i32): i32 {
   }
 }
 
-/** Row of scores in place: e = exp(v − max) over cols < S; returns 1/Σ e. */
-// @ts-ignore: decorator
-@inline function expRow(xr: usize, cols: i32, vmax: v128): f32 {
-  const n4 = cols & ~3;
-  const rem = cols & 3;
-  let s0 = f32x4.splat(0);
-  for (let i = 0; i < n4; i += 4) {
-    const o = <usize>i << 2;
-    const e = expv(f32x4.sub(v128.load(xr + o), vmax));
-    v128.store(xr + o, e);
-    s0 = f32x4.add(s0, e);
-  }
-  if (rem) {
-    const tail = <usize>n4 << 2;
-    const e = v128.and(expv(f32x4.sub(loadPartialF32(xr + tail, rem), vmax)), laneMask(rem));
-    storePartialF32(xr + tail, e, rem);
-    s0 = f32x4.add(s0, e);
-  }
-  return <f32>1 / hsumF32(s0);
-}
 
 /**
  * See the file header. q, k, v, out: byte pointers to element (0, 0) of head 0; ld, ldOut, headStride

@@ -137,8 +137,29 @@ export function softmaxRows(x: usize, rows: i32, cols: i32, ld: i32, bias: usize
   for (let r = 0; r < rows; r++) softmaxRow(x + ((<usize>r * <usize>ld) << 2), cols, bias, f32x4.splat(1));
 }
 
+/** Row of scores in place: e = exp(v − max) over the first cols; returns 1/Σ e. */
+// @ts-ignore: decorator
+@inline export function expRow(xr: usize, cols: i32, vmax: v128): f32 {
+  const n4 = cols & ~3;
+  const rem = cols & 3;
+  let s0 = f32x4.splat(0);
+  for (let i = 0; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    const e = expv(f32x4.sub(v128.load(xr + o), vmax));
+    v128.store(xr + o, e);
+    s0 = f32x4.add(s0, e);
+  }
+  if (rem) {
+    const tail = <usize>n4 << 2;
+    const e = v128.and(expv(f32x4.sub(loadPartialF32(xr + tail, rem), vmax)), laneMask(rem));
+    storePartialF32(xr + tail, e, rem);
+    s0 = f32x4.add(s0, e);
+  }
+  return <f32>1 / hsumF32(s0);
+}
+
 /**
- * One row: v = x·scale + bias (bias may be 0), then softmax in place. Shared with attention.
+ * One row: v = x·scale + bias (bias may be 0), then softmax in place (its exp pass is expRow, which attention uses).
  */
 // @ts-ignore: decorator
 @inline export function softmaxRow(xr: usize, cols: i32, bias: usize, scale: v128): void {
@@ -162,21 +183,8 @@ export function softmaxRows(x: usize, rows: i32, cols: i32, ld: i32, bias: usize
     m = f32x4.pmax(m, v128.bitselect(v, f32x4.splat(-Infinity), tailMask));
   }
   const vmax = f32x4.splat(hmaxF32(m));
-  // pass 2: e = exp(v − max), Σ e
-  let s0 = f32x4.splat(0);
-  for (let i = 0; i < n4; i += 4) {
-    const o = <usize>i << 2;
-    const e = expv(f32x4.sub(v128.load(xr + o), vmax));
-    v128.store(xr + o, e);
-    s0 = f32x4.add(s0, e);
-  }
-  if (rem) {
-    const e = v128.and(expv(f32x4.sub(loadPartialF32(xr + tail, rem), vmax)), tailMask);
-    storePartialF32(xr + tail, e, rem);
-    s0 = f32x4.add(s0, e);
-  }
-  // pass 3: normalize
-  const inv = f32x4.splat(<f32>1 / hsumF32(s0));
+  // pass 2: e = exp(v − max), Σ e; pass 3: normalize
+  const inv = f32x4.splat(expRow(xr, cols, vmax));
   for (let i = 0; i < n4; i += 4) {
     const o = <usize>i << 2;
     v128.store(xr + o, f32x4.mul(v128.load(xr + o), inv));

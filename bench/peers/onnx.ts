@@ -9,6 +9,7 @@
  *
  * see: onnx/onnx onnx/onnx.proto (field numbers below)
  */
+import { gaussian } from "../../src/cli/random.ts";
 
 // ---------------------------------------------------------------- protobuf wire format
 
@@ -157,19 +158,6 @@ export interface BertShape {
 }
 
 export const BERT_BASE: BertShape = { layers: 12, hidden: 768, heads: 12, intermediate: 3072, vocab: 30522, maxPositions: 512 };
-
-/** mulberry32 + Box–Muller, seeded. */
-function gaussian(seed: number): () => number {
-  let s = seed >>> 0;
-  const u = () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(u() + 1e-300)) * Math.cos(2 * Math.PI * u());
-}
 
 /**
  * BertModel's encoder output (last_hidden_state [1, seq, hidden]) for input_ids int64 [1, seq]; no

@@ -23,3 +23,9 @@ export function shuffled<T>(items: readonly T[], seed: number): T[] {
   }
   return out;
 }
+
+/** Standard normal samples (Box–Muller over mulberry32(seed)): the tools' and tests' seeded random weights. */
+export function gaussian(seed: number): () => number {
+  const u = mulberry32(seed);
+  return () => Math.sqrt(-2 * Math.log(u() + 1e-300)) * Math.cos(2 * Math.PI * u());
+}

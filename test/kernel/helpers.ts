@@ -4,29 +4,16 @@
  */
 import { expect } from "vitest";
 import kernelModule from "../../wasm/build/kernels.wasm";
+import { gaussian, mulberry32 } from "../../src/cli/random.ts";
 import { createKernel, type Kernel } from "../../src/kernel/index.ts";
 
 export function newKernel(): Kernel {
   return createKernel(kernelModule);
 }
 
-/** mulberry32: small, fast, seeded; returns floats in [0, 1). */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Standard normal samples (Box–Muller) from a seeded generator. */
-export function gaussian(seed: number): () => number {
-  const u = rng(seed);
-  return () => Math.sqrt(-2 * Math.log(u() + 1e-300)) * Math.cos(2 * Math.PI * u());
-}
+/** mulberry32 (src/cli/random.ts): small, fast, seeded; floats in [0, 1). */
+export const rng = mulberry32;
+export { gaussian };
 
 export function randn(n: number, seed: number, scale = 1): Float32Array {
   const g = gaussian(seed);

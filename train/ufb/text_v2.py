@@ -23,6 +23,8 @@ import re
 import sys
 import unicodedata
 
+from .wordpiece import greedy_pieces
+
 # JavaScript's \s, as in src/model/text-rules.ts JS_WHITESPACE.
 JS_WHITESPACE = "\t\n\x0b\x0c\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 _JS_WS_SET = frozenset("\t\n\x0b\x0c\r \u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff") | frozenset(
@@ -214,34 +216,11 @@ class TokenizerV2:
 
     def word_ids(self, word: str) -> list[int]:
         got = self._cache.get(word)
-        if got is not None:
-            return got
-        unk = [self.vocab[self.unk_token]]
-        if len(word) > self.max_chars:
-            out = unk
-        else:
-            out = []
-            start, n = 0, len(word)
-            while start < n:
-                end = n
-                cur = None
-                while start < end:
-                    piece = word[start:end]
-                    if start > 0:
-                        piece = self.prefix + piece
-                    i = self.vocab.get(piece)
-                    if i is not None:
-                        cur = i
-                        break
-                    end -= 1
-                if cur is None:
-                    out = unk
-                    break
-                out.append(cur)
-                start = end
-        if len(self._cache) < 2_000_000:
-            self._cache[word] = out
-        return out
+        if got is None:
+            got = greedy_pieces(word, self.vocab, self.prefix, self.vocab[self.unk_token], self.max_chars)
+            if len(self._cache) < 2_000_000:
+                self._cache[word] = got
+        return got
 
     def encode_plain(self, text: str) -> list[int]:
         """Ids of `text` without template tokens (what train/tokenize.ts writes per line)."""

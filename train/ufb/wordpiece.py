@@ -54,6 +54,31 @@ def words_of(text: str) -> list[str]:
     return pre_tokenize(normalize(text))
 
 
+def greedy_pieces(word: str, vocab: dict[str, int], prefix: str, unk: int, max_chars: int) -> list[int]:
+    """BERT's WordPiece: the longest vocabulary piece from the left, then again after it (`prefix` marks a
+    continuation); one unknown piece makes the whole word [unk], as does a word longer than `max_chars`."""
+    if len(word) > max_chars:
+        return [unk]
+    out = []
+    start, n = 0, len(word)
+    while start < n:
+        end = n
+        cur = None
+        while start < end:
+            piece = word[start:end]
+            if start > 0:
+                piece = prefix + piece
+            cur = vocab.get(piece)
+            if cur is not None:
+                break
+            end -= 1
+        if cur is None:
+            return [unk]
+        out.append(cur)
+        start = end
+    return out
+
+
 class WordPiece:
     def __init__(self, vocab: list[str]):
         self.vocab = list(vocab)
@@ -69,33 +94,11 @@ class WordPiece:
 
     def word_ids(self, word: str) -> list[int]:
         got = self._cache.get(word)
-        if got is not None:
-            return got
-        if len(word) > MAX_CHARS:
-            out = [self.unk]
-        else:
-            out = []
-            start, n = 0, len(word)
-            while start < n:
-                end = n
-                cur = None
-                while start < end:
-                    piece = word[start:end]
-                    if start > 0:
-                        piece = PREFIX + piece
-                    i = self.ids.get(piece)
-                    if i is not None:
-                        cur = i
-                        break
-                    end -= 1
-                if cur is None:
-                    out = [self.unk]
-                    break
-                out.append(cur)
-                start = end
-        if len(self._cache) < 2_000_000:
-            self._cache[word] = out
-        return out
+        if got is None:
+            got = greedy_pieces(word, self.ids, PREFIX, self.unk, MAX_CHARS)
+            if len(self._cache) < 2_000_000:
+                self._cache[word] = got
+        return got
 
     def encode_plain(self, text: str) -> list[int]:
         """Token ids of `text` without template tokens (special-token strings in the text are honoured)."""
