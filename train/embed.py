@@ -5,14 +5,16 @@
 Starts from the encoder (and word embedding) of a package-shaped int8 export (train/pipeline.py), trains
     1. unsupervised SimCSE: every sentence twice through the encoder under dropout, mean pooling over all
        positions (the engine's "avg" pooler), cosine / temperature, in-batch negatives;
-       plus, when the data has them, crop pairs (two sentences of one document, in-batch negatives);
+       plus ranking over the pair sources named by --unsup-pair-sources, if any;
     2. supervised: STS-B train (cosine regression to score / 5, as sentence-transformers' CosineSimilarityLoss)
-       alternating with MRPC train paraphrases (in-batch negatives, MultipleNegativesRanking), title pairs
-       (headline -> text, hypothesis -> premise), WordNet pairs (synset words -> definition, word swaps) and
-       crop pairs, each when the data has them,
-evaluates Spearman's rho of cosine vs gold on STS-B dev after each stage and supervised epoch (f32, and with
-int8-rounded weights), keeps the best supervised epoch on STS-B dev, and exports it as an MLM-kind package
-export (weights.q8.npz: the serving engine's avg pooler gives the vectors).
+       next to a ranking loss (in-batch negatives, MultipleNegativesRanking, symmetric) over the pair sources
+       named by --pair-sources, one source per batch (the data's "pairs": MRPC paraphrases, QNLI question ->
+       sentence, AG News headline -> text, RTE hypothesis -> premise, STS-B pairs scored >= 4, WordNet
+       synonyms and definitions, crops of one document; train/prepare_reviews.ts embed writes them),
+evaluates Spearman's rho of cosine vs gold on STS-B dev, and recall on the data's retrieval dev set
+(train/retrieval-dev, not the test set in test/data/retrieval), after each stage and supervised epoch, keeps the
+best supervised epoch by --select, and exports it as an MLM-kind package export (weights.q8.npz: the serving
+engine's avg pooler gives the vectors), with STS-B dev for f32 and int8-rounded weights.
 """
 from __future__ import annotations
 
@@ -111,6 +113,41 @@ def int8_spearman(model, pairs, device) -> float:
     return rho
 
 
+def parse_sources(spec: str, available: dict) -> list[tuple[str, float]]:
+    """"qnli,agnews:2" -> [("qnli", 1.0), ("agnews", 2.0)]: pair sources of the data and their sampling weights."""
+    out = []
+    for item in filter(None, spec.split(",")):
+        name, _, w = item.partition(":")
+        if name not in available:
+            raise SystemExit(f"--pair-sources: {name!r} is not in the data (has {', '.join(sorted(available))})")
+        out.append((name, float(w or 1.0)))
+    return out
+
+
+@torch.no_grad()
+def retrieval_eval(model, rset, device) -> dict:
+    """Recall@1/@10 over a retrieval set {queries: [{q, rel}], corpus: [ids]}: cosine of L2-normalised vectors,
+    ties broken by corpus order as `ufb eval` does (a relevant sentence must beat an equal distractor)."""
+    was = model.training
+    model.eval()
+
+    def vectors(seqs):
+        return torch.cat([F.normalize(embed(model, seqs[i:i + 256], device).float(), dim=-1)
+                          for i in range(0, len(seqs), 256)])
+
+    corpus = vectors(rset["corpus"])
+    queries = vectors([q["q"] for q in rset["queries"]])
+    sims = queries @ corpus.t()
+    rel = torch.tensor([q["rel"] for q in rset["queries"]], device=sims.device)
+    target = sims.gather(1, rel[:, None])
+    idx = torch.arange(corpus.shape[0], device=sims.device)[None, :]
+    # rank = corpus entries scoring higher, or equal and earlier
+    rank = ((sims > target) | ((sims == target) & (idx < rel[:, None]))).sum(1)
+    model.train(was)
+    return {"recall_at_1": float((rank < 1).float().mean()), "recall_at_10": float((rank < 10).float().mean()),
+            "queries": len(rset["queries"]), "corpus": int(corpus.shape[0])}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--init", required=True)
@@ -123,11 +160,18 @@ def main():
     ap.add_argument("--unsup-batch", type=int, default=128)
     ap.add_argument("--unsup-lr", type=float, default=5e-5)
     ap.add_argument("--temperature", type=float, default=0.05)
-    ap.add_argument("--pair-weight", type=float, default=0.5,
-                    help="weight of the ranking losses over crop pairs (both stages) and title pairs (supervised)")
+    ap.add_argument("--pair-sources", default="mrpc",
+                    help="supervised stage: ranking (in-batch negatives) over these pair sources of the data, "
+                         "one source per batch, drawn by weight: 'qnli,agnews:2,mrpc'")
+    ap.add_argument("--unsup-pair-sources", default="",
+                    help="SimCSE stage: ranking over these pair sources too (same syntax)")
+    ap.add_argument("--pair-weight", type=float, default=0.5, help="weight of the ranking loss next to STS-B regression")
+    ap.add_argument("--pair-batch", type=int, default=64)
     ap.add_argument("--sup-epochs", type=int, default=4)
     ap.add_argument("--sup-batch", type=int, default=32)
     ap.add_argument("--sup-lr", type=float, default=5e-5)
+    ap.add_argument("--select", default="sts", choices=["sts", "sts+retrieval"],
+                    help="which supervised epoch to keep: best STS-B dev Spearman, or best Spearman + dev recall@10")
     ap.add_argument("--seconds", type=float, default=200.0, help="training budget (both stages)")
     ap.add_argument("--smoke", type=int, default=0, help="debug: keep only this many pairs/sentences per split")
     args = ap.parse_args()
@@ -139,24 +183,54 @@ def main():
     data = json.loads(lzma.decompress(open(args.data, "rb").read()))
     if args.smoke:
         data = {k: (v[:args.smoke] if isinstance(v, list) else v) for k, v in data.items()}
+        data["pairs"] = {k: v[:args.smoke] for k, v in data.get("pairs", {}).items()}
+        if data.get("retrieval_dev"):
+            r = data["retrieval_dev"]
+            qs = r["queries"][:args.smoke]
+            data["retrieval_dev"] = {"queries": [{"q": q["q"], "rel": args.smoke + i} for i, q in enumerate(qs)],
+                                     "corpus": r["corpus"][:args.smoke] + [r["corpus"][q["rel"]] for q in qs]}
+    pairs = data.get("pairs", {})
+    sup_sources = parse_sources(args.pair_sources, pairs)
+    unsup_sources = parse_sources(args.unsup_pair_sources, pairs)
+    rset = data.get("retrieval_dev")
     arch = json.load(open(args.arch))["export"]["config"]["arch"]
     cfg = config_from_arch(arch)
     cfg = dataclasses.replace(cfg, num_labels=None, head_dim=None, pooler="avg")
     model = UFBForMLM(cfg).to(device)
     load_packed(model, args.init)  # the classifier's pooler/head are not part of the MLM and are dropped
-    results = {"args": vars(args), "arch": arch_dict(cfg), "sts_dev": []}
-    rho = sts_eval(model, data["sts_dev"], device)
-    results["sts_dev"].append({"stage": "init", "spearman": rho})
-    log(f"init: STS-B dev spearman {rho:.4f}")
+    results = {"args": vars(args), "arch": arch_dict(cfg), "sts_dev": [],
+               "pair_sources": {name: len(pairs[name]) for name, _ in sup_sources + unsup_sources}}
+
+    def evaluate(stage: str, **extra) -> dict:
+        row = {"stage": stage, **extra, "spearman": sts_eval(model, data["sts_dev"], device)}
+        if rset:
+            row["retrieval_dev"] = retrieval_eval(model, rset, device)
+        results["sts_dev"].append(row)
+        log(f"{stage}: STS-B dev spearman {row['spearman']:.4f}"
+            + (f", retrieval dev R@1 {row['retrieval_dev']['recall_at_1']:.3f} R@10 {row['retrieval_dev']['recall_at_10']:.3f}"
+               if rset else ""))
+        return row
+
+    def score(row: dict) -> float:
+        if args.select == "sts+retrieval" and "retrieval_dev" in row:
+            return row["spearman"] + row["retrieval_dev"]["recall_at_10"]
+        return row["spearman"]
+
+    def ranking(sources, batch):
+        names = [n for n, _ in sources]
+        w = np.array([x for _, x in sources])
+        name = names[g.choice(len(names), p=w / w.sum())]
+        return ranking_loss(model, pairs[name], g, batch, args.temperature, device)
+
+    evaluate("init")
     g = np.random.default_rng(args.seed)
 
     # ---- 1. unsupervised SimCSE
     model.train()
     opt = make_optimizer(model, args.unsup_lr, 0.01, betas=(0.9, 0.999), eps=1e-8)
     unsup = data["unsup"]
-    crops = data.get("crop_pairs", [])
-    titles = data.get("title_pairs", []) + data.get("wordnet_pairs", [])
     t_start = time.time()
+    step = -1
     for step in range(args.unsup_steps):
         if time.time() - t_start > args.seconds * 0.5:
             log(f"SimCSE: time budget reached at step {step}")
@@ -169,22 +243,20 @@ def main():
             z1 = F.normalize(embed(model, seqs, device).float(), dim=-1)
             z2 = F.normalize(embed(model, seqs, device).float(), dim=-1)
             loss = F.cross_entropy(z1 @ z2.t() / args.temperature, torch.arange(len(seqs), device=device))
-            if crops:
-                loss = loss + args.pair_weight * ranking_loss(model, crops, g, args.unsup_batch, args.temperature, device)
+            if unsup_sources:
+                loss = loss + args.pair_weight * ranking(unsup_sources, args.unsup_batch)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         if step % 250 == 0:
             log(f"SimCSE step {step} loss {float(loss):.4f}")
-    rho = sts_eval(model, data["sts_dev"], device)
-    results["sts_dev"].append({"stage": "simcse", "steps": step + 1, "spearman": rho})
-    log(f"after SimCSE: STS-B dev spearman {rho:.4f}")
+    row = evaluate("simcse", steps=step + 1)
 
-    # ---- 2. supervised: STS-B regression + MRPC in-batch negatives, best epoch on STS-B dev
+    # ---- 2. supervised: STS-B regression + ranking over the pair sources; the best epoch by --select
     opt = make_optimizer(model, args.sup_lr, 0.01, betas=(0.9, 0.999), eps=1e-8)
-    sts, mrpc = data["sts_train"], data["mrpc_pos"]
-    best = (rho, {k: v.detach().clone() for k, v in model.state_dict().items()}, "simcse")
+    sts = data["sts_train"]
+    best = (score(row), {k: v.detach().clone() for k, v in model.state_dict().items()}, "simcse")
     steps_per_epoch = len(sts) // args.sup_batch
     total = steps_per_epoch * args.sup_epochs
     step = 0
@@ -196,29 +268,21 @@ def main():
             for gr in opt.param_groups:
                 gr["lr"] = args.sup_lr * min(1.0, (step + 1) / 50) * max(0.0, 1 - step / total)
             chunk = [sts[i] for i in perm[b * args.sup_batch:(b + 1) * args.sup_batch]]
-            pj = g.integers(0, len(mrpc), args.sup_batch)
             with autocast(device):
                 a = F.normalize(embed(model, [p["a"] for p in chunk], device).float(), dim=-1)
                 c = F.normalize(embed(model, [p["b"] for p in chunk], device).float(), dim=-1)
                 gold = torch.tensor([p["score"] / 5.0 for p in chunk], device=device)
                 loss = F.mse_loss((a * c).sum(-1), gold)
-                pa = F.normalize(embed(model, [mrpc[i]["a"] for i in pj], device).float(), dim=-1)
-                pb = F.normalize(embed(model, [mrpc[i]["b"] for i in pj], device).float(), dim=-1)
-                loss = loss + 0.5 * F.cross_entropy(pa @ pb.t() / args.temperature, torch.arange(len(pj), device=device))
-                if titles:
-                    loss = loss + args.pair_weight * ranking_loss(model, titles, g, args.sup_batch * 2, args.temperature, device)
-                if crops:
-                    loss = loss + args.pair_weight * ranking_loss(model, crops, g, args.sup_batch * 2, args.temperature, device)
+                if sup_sources:
+                    loss = loss + args.pair_weight * ranking(sup_sources, args.pair_batch)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             step += 1
-        rho = sts_eval(model, data["sts_dev"], device)
-        results["sts_dev"].append({"stage": f"supervised epoch {ep + 1}", "steps": step, "spearman": rho})
-        log(f"supervised epoch {ep + 1}: STS-B dev spearman {rho:.4f}")
-        if rho > best[0]:
-            best = (rho, {k: v.detach().clone() for k, v in model.state_dict().items()}, f"supervised epoch {ep + 1}")
+        row = evaluate(f"supervised epoch {ep + 1}", steps=step)
+        if score(row) > best[0]:
+            best = (score(row), {k: v.detach().clone() for k, v in model.state_dict().items()}, f"supervised epoch {ep + 1}")
         if time.time() - t_start > args.seconds:
             log("supervised: time budget reached")
             break
@@ -226,6 +290,8 @@ def main():
     model.eval()
     results["selected"] = {"stage": best[2], "spearman_f32": sts_eval(model, data["sts_dev"], device),
                            "spearman_int8_weights": int8_spearman(model, data["sts_dev"], device)}
+    if rset:
+        results["selected"]["retrieval_dev_f32"] = retrieval_eval(model, rset, device)
     log("selected:", json.dumps(results["selected"]))
     packed, _ = quantized_state(model)
     np.savez(os.path.join(args.work, "weights.q8.npz"), **packed)

@@ -80,6 +80,9 @@ def parse_args(argv=None):
                     help="pretrain: stop after pretraining and export the MLM; finetune: start from --init")
     ap.add_argument("--init-step", type=int, default=0, help="pretrain with --init: the step it was saved at")
     ap.add_argument("--init-seconds", type=float, default=0.0)
+    ap.add_argument("--init-partial", action="store_true",
+                    help="pretrain with --init of another FFF shape: load the tensors whose shape matches "
+                         "(embeddings, attention, norms), start the others fresh")
     ap.add_argument("--stream", default="reviews.u16.xz", help="MLM token stream in --data")
     ap.add_argument("--init", default="", help="finetune: the MLM weights.q8.npz (or .npz.xz) of a pretrain stage")
     # fine-tuning
@@ -325,18 +328,21 @@ def main():
     finetune_and_export(model, data, args, results, device, val_reviews, pad)
 
 
-def load_packed(model, path: str) -> None:
+def load_packed(model, path: str, partial: bool = False) -> list[str]:
     """Loads a weights.q8.npz[.xz] into `model`; tensors the model has no place for (a classifier's head when
-    loading an MLM) are left out."""
+    loading an MLM) are left out. `partial`: a warm start of another shape (a 1 x 11 FFF from a 2 x 9 model):
+    tensors whose shape differs keep the model's fresh initialisation. Returns the names left at their init."""
     with open(path, "rb") as f:
         sd = unpack_q8(f.read())
     state = model.state_dict()
-    sd = {k: v for k, v in sd.items() if k in state}
+    sd = {k: v for k, v in sd.items() if k in state and (not partial or tuple(v.shape) == tuple(state[k].shape))}
     missing = [k for k in state if k not in sd]
     model.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in sd.items()}, strict=False)
     if hasattr(model, "decoder"):
         model.decoder.weight = model.encoder.embedding.word_embedding.weight
-    assert all(k == "decoder.weight" for k in missing), missing
+    fresh = [k for k in missing if k != "decoder.weight"]
+    assert partial or not fresh, fresh
+    return fresh
 
 
 def pretrain(model, data, args, results, device, val_reviews, val_wiki):
@@ -351,11 +357,14 @@ def pretrain(model, data, args, results, device, val_reviews, val_wiki):
         results["resumed_at_step"] = step
         log(f"resumed from {args.resume} at step {step}")
     elif args.init:  # the machine is a new one: continue from the returned int8 MLM, fresh optimizer, re-warmup
-        load_packed(model, args.init)
+        fresh = load_packed(model, args.init, partial=args.init_partial)
         step, seconds = args.init_step, args.init_seconds
         results["resumed_at_step"] = step
         results["resumed_from_int8"] = args.init
-        log(f"continuing from {args.init} at step {step} with a fresh optimizer")
+        if args.init_partial:
+            results["warm_start_fresh_tensors"] = fresh
+        log(f"continuing from {args.init} at step {step} with a fresh optimizer"
+            + (f"; fresh (shape differs): {', '.join(fresh)}" if fresh else ""))
     start_step = step
     emb = model.encoder.embedding.word_embedding.weight
 

@@ -31,8 +31,9 @@ const { positionals, values } = parseArgs({
     "heldout-reviews": { type: "string", default: "1000" },
     aug: { type: "string" },
     imdb: { type: "boolean", default: false },
-    // embed: add crop pairs and headline pairs (measured worse for the shipped model: train/README.md)
+    // embed: add crop pairs (measured worse for the shipped model: train/README.md)
     pairs: { type: "boolean", default: false },
+    "unsup-sentences": { type: "string", default: "50000" },
     // embed: a WordNet 3.0 database folder (Debian's wordnet-base) for lexical paraphrase pairs
     wordnet: { type: "string" },
     behaviour: { type: "string" },
@@ -215,9 +216,16 @@ function readGlue(path: string): Record<string, string>[] {
 
 /**
  * embed.json.xz for train/embed.py: sentences for unsupervised contrastive learning (review documents of the
- * pretraining set and wikitext-2, split at sentence ends, 6–50 words, seeded sample), STS-B train pairs with
- * their scores, MRPC train paraphrase pairs (label 1), STS-B dev pairs (model selection and reporting), crop pairs
- * (two sentences of one document) and title pairs (AG News headline -> text, RTE hypothesis -> premise).
+ * pretraining set, split at sentence ends, 6–50 words, seeded sample; no wikitext-2, whose sentences are the
+ * retrieval test set's distractors), STS-B train pairs
+ * with their scores, STS-B dev pairs (model selection and reporting), and the pair sources of the ranking loss:
+ * mrpc (MRPC train paraphrases), sts_pos (STS-B train pairs scored >= 4), qnli (QNLI dev and test: question ->
+ * a sentence of its Wikipedia paragraph, answering or not, so a topical pair; no labels used), agnews (AG News
+ * headline -> text, its test split as unlabelled pairs), rte (RTE train/dev entailment: hypothesis -> premise),
+ * wordnet (with --wordnet) and crops (with --pairs: two sentences of one document). With train/retrieval-dev
+ * present it adds the retrieval dev set: those queries, ranked against their relevant sentences, their hard
+ * negatives and distractors from sources the test set in test/data/retrieval does not use (IMDb train reviews,
+ * SST-2 train, Project Gutenberg books).
  */
 function buildEmbed(): void {
   const out = values.out!;
@@ -226,38 +234,66 @@ function buildEmbed(): void {
   const enc = (t: string) => tok.encode(t).ids;
   const split = (t: string) => t.split(/(?<=[.!?])\s+/).filter((x) => { const w = x.split(/\s+/).length; return w >= 6 && w <= 50; });
   const { train } = pretrainDocuments(Number(values["heldout-reviews"]));
-  const wiki = readFileSync(join(shared, "data/corpus/wikitext-2-raw/wiki.test.raw"), "utf8").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("="));
-  const sentences = shuffled([...train.flatMap(split), ...wiki.flatMap(split)], 7);
-  const unsup = sentences.slice(0, 120_000).map(enc);
-  const sts = (f: string) => readGlue(join(shared, "data/glue/STS-B", f)).map((r) => ({ a: enc(r.sentence1), b: enc(r.sentence2), score: Number(r.score) }));
-  const mrpc = readGlue(join(shared, "data/glue/MRPC/train.tsv")).filter((r) => r.Quality === "1").map((r) => ({ a: enc(r["#1 String"]), b: enc(r["#2 String"]) }));
-  // two different sentences of one review or Wikipedia paragraph: a topical pair (Contriever-style cropping),
-  // the nearest thing to a query and its passage that unlabelled text gives
-  const rand = mulberry32(20261206);
-  const pick = (n: number) => Math.floor(rand() * n);
-  const cropPairs: { a: number[]; b: number[] }[] = [];
-  for (const doc of values.pairs ? shuffled([...train, ...wiki], 11) : []) {
-    const s = split(doc);
-    if (s.length < 2) continue;
-    const i = pick(s.length);
-    const j = (i + 1 + pick(s.length - 1)) % s.length;
-    cropPairs.push({ a: enc(s[i]), b: enc(s[j]) });
-    if (cropPairs.length === 100_000) break;
-  }
-  // headline -> lead sentence (AG News; only its test split is in ../shared, used here as unlabelled pairs) and
-  // RTE train entailments: short-query-to-longer-text pairs
-  const agNews = !values.pairs ? [] : readFileSync(join(shared, "data/classification/AG-News/test.csv"), "utf8").split("\n").flatMap((line) => {
-    const m = /^"\d","((?:[^"]|"")*)","((?:[^"]|"")*)"$/.exec(line.trim());
-    return m ? [{ a: enc(m[1].replace(/""/g, '"')), b: enc(m[2].replace(/""/g, '"').replace(/\\/g, " ")) }] : [];
-  });
-  const rte = !values.pairs ? [] : readGlue(join(shared, "data/glue/RTE/train.tsv")).filter((r) => r.label === "entailment").map((r) => ({ a: enc(r.sentence2), b: enc(r.sentence1) }));
-  const wordnet = values.wordnet ? wordnetPairs(values.wordnet, sentences.slice(120_000, 400_000), mulberry32(5)) : [];
-  const data = {
-    tokenizer: values.tokenizer, max_length: 64, unsup, sts_train: sts("train.tsv"), sts_dev: sts("dev.tsv"), mrpc_pos: mrpc,
-    crop_pairs: cropPairs, title_pairs: [...agNews, ...rte], wordnet_pairs: wordnet.map((p) => ({ a: enc(p.a), b: enc(p.b) })),
+  const sentences = shuffled(train.flatMap(split), 7);
+  const unsup = sentences.slice(0, Number(values["unsup-sentences"])).map(enc);
+  const pair = (a: string, b: string) => ({ a: enc(a), b: enc(b) });
+  const stsRows = (f: string) => readGlue(join(shared, "data/glue/STS-B", f));
+  const sts = (f: string) => stsRows(f).map((r) => ({ a: enc(r.sentence1), b: enc(r.sentence2), score: Number(r.score) }));
+  const pairs: Record<string, { a: number[]; b: number[] }[]> = {
+    mrpc: readGlue(join(shared, "data/glue/MRPC/train.tsv")).filter((r) => r.Quality === "1").map((r) => pair(r["#1 String"], r["#2 String"])),
+    sts_pos: stsRows("train.tsv").filter((r) => Number(r.score) >= 4).map((r) => pair(r.sentence1, r.sentence2)),
+    qnli: ["dev.tsv", "test.tsv"].flatMap((f) => readGlue(join(shared, "data/glue/QNLI", f))).filter((r) => r.question && r.sentence).map((r) => pair(r.question, r.sentence)),
+    agnews: readFileSync(join(shared, "data/classification/AG-News/test.csv"), "utf8").split("\n").flatMap((line) => {
+      const m = /^"\d","((?:[^"]|"")*)","((?:[^"]|"")*)"$/.exec(line.trim());
+      return m ? [pair(m[1].replace(/""/g, '"'), m[2].replace(/""/g, '"').replace(/\\/g, " "))] : [];
+    }),
+    rte: ["train.tsv", "dev.tsv"].flatMap((f) => readGlue(join(shared, "data/glue/RTE", f))).filter((r) => r.label === "entailment").map((r) => pair(r.sentence2, r.sentence1)),
   };
-  writeFileSync(join(out, "embed.json.xz"), execFileSync("xz", ["-6", "-c"], { input: JSON.stringify(data), maxBuffer: 1 << 30 }));
-  console.log(`unsup ${unsup.length} sentences (of ${sentences.length}), sts_train ${data.sts_train.length}, sts_dev ${data.sts_dev.length}, mrpc_pos ${mrpc.length}, crop_pairs ${cropPairs.length}, title_pairs ${agNews.length} AG News + ${rte.length} RTE, wordnet_pairs ${wordnet.length}`);
+  if (values.wordnet) pairs.wordnet = wordnetPairs(values.wordnet, sentences.slice(200_000, 400_000), mulberry32(5)).map((p) => pair(p.a, p.b));
+  if (values.pairs) {
+    // two different sentences of one review or Wikipedia paragraph (Contriever-style cropping)
+    const rand = mulberry32(20261206);
+    const pick = (n: number) => Math.floor(rand() * n);
+    pairs.crops = [];
+    for (const doc of shuffled(train, 11)) {
+      const s = split(doc);
+      if (s.length < 2) continue;
+      const i = pick(s.length);
+      const j = (i + 1 + pick(s.length - 1)) % s.length;
+      pairs.crops.push(pair(s[i], s[j]));
+      if (pairs.crops.length === 100_000) break;
+    }
+  }
+  const data = { tokenizer: values.tokenizer, max_length: 64, unsup, sts_train: sts("train.tsv"), sts_dev: sts("dev.tsv"), pairs, retrieval_dev: retrievalDev(enc) };
+  writeFileSync(join(out, "embed.json.xz"), execFileSync("xz", ["-9", "-c"], { input: JSON.stringify(data), maxBuffer: 1 << 30 }));
+  console.log(`unsup ${unsup.length} sentences (of ${sentences.length}), sts_train ${data.sts_train.length}, sts_dev ${data.sts_dev.length}, pairs: ${Object.entries(pairs).map(([k, v]) => `${k} ${v.length}`).join(", ")}` +
+    (data.retrieval_dev ? `, retrieval dev ${data.retrieval_dev.queries.length} queries in ${data.retrieval_dev.corpus.length}` : ""));
+}
+
+/**
+ * train/retrieval-dev as {queries: [{q, rel}], corpus}: the corpus is the distractors (IMDb train review
+ * sentences, SST-2 train sentences, Gutenberg book sentences: 400 each, 8–40 words, seeded), the hard
+ * negatives and the relevant sentences; `rel` indexes a query's relevant sentence. Null when the folder is absent.
+ */
+function retrievalDev(enc: (t: string) => number[]): { queries: { q: number[]; rel: number }[]; corpus: number[][] } | null {
+  const dir = "train/retrieval-dev";
+  let lines: string[];
+  try {
+    lines = readFileSync(join(dir, "queries.jsonl"), "utf8").split("\n").filter((l) => l.trim());
+  } catch {
+    return null;
+  }
+  const queries = lines.map((l) => JSON.parse(l) as { query: string; relevant: string });
+  const hard = readFileSync(join(dir, "hard-negatives.jsonl"), "utf8").split("\n").filter((l) => l.trim()).map((l) => (JSON.parse(l) as { text: string }).text);
+  const words = (s: string) => s.split(/\s+/).filter((w) => w).length;
+  const fits = (s: string) => words(s) >= 8 && words(s) <= 40;
+  const imdb = readTsv(join(shared, "data/reviews/imdb/train.tsv.gz"), false).slice(0, 3000).flatMap((r) => cleanReview(r.text).split(/(?<=[.!?])\s+/)).filter(fits);
+  const sst2 = readTsv(join(shared, "data/glue/SST-2/train.tsv"), true).map((r) => r.text).filter(fits);
+  const books = readFileSync(join(shared, "data/corpus/gutenberg/gutenberg_en_00.txt"), "utf8").slice(0, 2_000_000).split(/(?<=[.!?])\s+/).map((s) => s.replace(/\s+/g, " ").trim()).filter(fits);
+  const relevant = new Set(queries.map((q) => q.relevant));
+  const distractors = [...new Set([...shuffled(imdb, 21).slice(0, 400), ...shuffled(sst2, 22).slice(0, 400), ...shuffled(books, 23).slice(0, 400), ...hard])].filter((s) => !relevant.has(s));
+  const corpus = [...distractors, ...queries.map((q) => q.relevant)];
+  return { queries: queries.map((q, i) => ({ q: enc(q.query), rel: distractors.length + i })), corpus: corpus.map(enc) };
 }
 
 /**
