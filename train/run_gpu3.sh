@@ -6,7 +6,9 @@
 #   pretrain-meta.json cls.json.xz val_reviews.u16.xz wikitext_val.u16.xz <stream> embed.json.xz
 #   DATA=.data/call2 STREAM=reviews-ft.u16.xz bash train/run_gpu3.sh 300 \
 #       "ufb-sst2-2x9|--ft-sources sst2_train,aug,kotzias,blitzer" "ufb-sst2-2x9-imdb|--ft-sources ...,imdb_train"
-# $1 is the seconds each job may train. Returned in $OUT: results.tar.xz (every job's results, predictions and
+# $1 is the seconds each job may train. PRETRAIN_SECONDS=N first continues the MLM's pretraining for N seconds on
+# STREAM (PRETRAIN_ARGS: pipeline.py arguments) and fine-tunes from the result; EMBED_NAME= (empty) trains no
+# embedding model. Returned in $OUT: results.tar.xz (every job's results, predictions and
 # log) and the int8 weights as <name>.q8.npz.xz.NNN parts, the best classifier (SST-2 dev f32) first, then
 # the embedding model, then the other classifiers while the tool's size limits allow.
 set -uo pipefail
@@ -15,7 +17,7 @@ OUT=${OUT:-out}
 WORK=${WORK:-/tmp/ufb3}
 DATA=${DATA:-.data/call2}
 STREAM=${STREAM:-reviews-ft.u16.xz}
-EMBED_NAME=${EMBED_NAME:-ufb-embed-2x9}
+EMBED_NAME=${EMBED_NAME-ufb-embed-2x9}
 seconds=$1
 shift
 mkdir -p "$OUT" "$WORK"
@@ -23,6 +25,17 @@ nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null || tr
 init="$WORK/mlm.q8.npz.xz"
 if compgen -G "$DATA/mlm.q8.npz.xz.*" >/dev/null; then cat "$DATA"/mlm.q8.npz.xz.* >"$init"; else cp "$DATA/mlm.q8.npz.xz" "$init"; fi
 read -r trees depth < <(python3 -c "import json,sys; a=json.load(open(sys.argv[1]))['args']; print(a['trees'], a['depth'])" "$DATA/mlm-results.json")
+arch="$DATA/mlm-results.json"
+if [[ -n "${PRETRAIN_SECONDS:-}" ]]; then
+  mkdir -p "$WORK/mlm"
+  # shellcheck disable=SC2086
+  python3 train/pipeline.py --name mlm --trees "$trees" --depth "$depth" --data "$DATA" --stream "$STREAM" \
+    --work "$WORK/mlm" --stage pretrain --init "$init" --seconds "$PRETRAIN_SECONDS" ${PRETRAIN_ARGS:-} \
+    >"$WORK/mlm/log.txt" 2>&1 || { tail -n 20 "$WORK/mlm/log.txt"; exit 1; }
+  tail -n 2 "$WORK/mlm/log.txt"
+  init="$WORK/mlm/weights.q8.npz"
+  arch="$WORK/mlm/results.json"
+fi
 pids=() names=()
 for v in "$@"; do
   name=${v%%|*}
@@ -33,13 +46,16 @@ for v in "$@"; do
     --work "$WORK/$name" --stage finetune --init "$init" --ft-seconds "$seconds" $extra >"$WORK/$name/log.txt" 2>&1 &
   pids+=($!) names+=("$name")
 done
-mkdir -p "$WORK/$EMBED_NAME"
-python3 train/embed.py --init "$init" --arch "$DATA/mlm-results.json" --data "$DATA/embed.json.xz" \
-  --work "$WORK/$EMBED_NAME" --seconds "$seconds" ${EMBED_ARGS:-} >"$WORK/$EMBED_NAME/log.txt" 2>&1 &
-pids+=($!)
+if [[ -n "$EMBED_NAME" ]]; then
+  mkdir -p "$WORK/$EMBED_NAME"
+  # shellcheck disable=SC2086
+  python3 train/embed.py --init "$init" --arch "$arch" --data "$DATA/embed.json.xz" \
+    --work "$WORK/$EMBED_NAME" --seconds "$seconds" ${EMBED_ARGS:-} >"$WORK/$EMBED_NAME/log.txt" 2>&1 &
+  pids+=($!)
+fi
 status=0
 for p in "${pids[@]}"; do wait "$p" || status=1; done
-for n in "${names[@]}" "$EMBED_NAME"; do echo "== $n"; tail -n 3 "$WORK/$n/log.txt"; done
+for n in "${names[@]}" $EMBED_NAME; do echo "== $n"; tail -n 3 "$WORK/$n/log.txt"; done
 # the best classifier by SST-2 dev f32 first, then the embedding model, then the other classifiers
 mapfile -t ranked < <(python3 - "$WORK" "${names[@]}" <<'PY'
 import json, os, sys
@@ -56,5 +72,6 @@ print("classifiers by SST-2 dev f32:", [(n, round(dev(n), 4)) for n in ranked], 
 print("\n".join(ranked))
 PY
 )
-python3 train/pack_out.py "$WORK" "$OUT" "${ranked[0]}" "$EMBED_NAME" "${ranked[@]:1}"
+# shellcheck disable=SC2086
+python3 train/pack_out.py "$WORK" "$OUT" "${ranked[0]}" $EMBED_NAME ${PRETRAIN_SECONDS:+mlm} "${ranked[@]:1}"
 exit $status
