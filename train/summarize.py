@@ -1,11 +1,11 @@
-"""Writes train/results/gen3/ from what the third generation's GPU calls returned (results.tar.xz unpacked).
+"""Writes train/results/<generation>/ from what a generation's GPU calls returned (results.tar.xz unpacked).
 
-    /usr/bin/python3 train/summarize3.py --pretrain <call 1>/ufb-sst2-2x9 --call2 <call 2 dir> --call3 <call 3 dir> \
-        --ship ufb-sst2-2x9=<call 3>/ufb-sst2-2x9 --out train/results/gen3
+    /usr/bin/python3 train/summarize.py --generation gen4 --recipe "…" --call 1=<call 1 dir> --call 2=<call 2 dir> \
+        --ship ufb-sst2-1x11=<call 3 dir>/ufb-sst2-1x11-long-s3 --out train/results/gen4
 
-training-summary.json: every job's arguments, throughput, loss curve and evaluations (predictions left out);
-<name>-sst2-dev-predictions.json: the shipped classifier's PyTorch f32 predictions on SST-2 dev (what
-test/node/default-model.test.ts compares the engine with).
+training-summary.json: every job's arguments, throughput, loss curve and evaluations (each <call dir>/<job>/
+results.json; predictions left out); <name>-sst2-dev-predictions.json: a shipped classifier's PyTorch f32
+predictions on SST-2 dev (what test/node/default-model.test.ts compares the engine with).
 """
 import argparse
 import glob
@@ -15,24 +15,21 @@ import os
 
 def load(d):
     with open(os.path.join(d, "results.json")) as f:
-        r = json.load(f)
-    return r
+        return json.load(f)
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--pretrain", required=True)
-    ap.add_argument("--call2", required=True)
-    ap.add_argument("--call3", required=True)
+    ap.add_argument("--generation", required=True, help="e.g. gen4: names the summary's format")
+    ap.add_argument("--recipe", required=True, help="one line: which script each call ran")
+    ap.add_argument("--call", action="append", default=[], help="N=<dir>: the unpacked results of GPU call N")
     ap.add_argument("--ship", action="append", default=[], help="name=job dir of a shipped classifier")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
-    summary = {"format": "ufb-gen3-training-summary-v1",
-               "recipe": "call 1: train/pipeline.py --stage pretrain (continued from the gen2 default's weights); "
-                         "calls 2 and 3: train/run_gpu3.sh (classifier fine-tuning variants + train/embed.py)",
-               "calls": {"1": {"pretrain": load(a.pretrain)}}}
-    for call, d in (("2", a.call2), ("3", a.call3)):
+    summary = {"format": f"ufb-{a.generation}-training-summary-v1", "recipe": a.recipe, "calls": {}}
+    for spec in a.call:
+        call, d = spec.split("=", 1)
         summary["calls"][call] = {os.path.basename(os.path.dirname(p)): load(os.path.dirname(p))
                                   for p in sorted(glob.glob(os.path.join(d, "*", "results.json")))}
     with open(os.path.join(a.out, "training-summary.json"), "w") as f:
