@@ -166,7 +166,7 @@ def main():
     ap.add_argument("--unsup-pair-sources", default="",
                     help="SimCSE stage: ranking over these pair sources too (same syntax)")
     ap.add_argument("--pair-weight", type=float, default=0.5, help="weight of the ranking loss next to STS-B regression")
-    ap.add_argument("--pair-batch", type=int, default=64)
+    ap.add_argument("--pair-batch", type=int, default=32)
     ap.add_argument("--sup-epochs", type=int, default=4)
     ap.add_argument("--sup-batch", type=int, default=32)
     ap.add_argument("--sup-lr", type=float, default=5e-5)
