@@ -1,0 +1,86 @@
+"""pipeline.load_packed's partial warm start (another FFF shape) and embed.py's retrieval measure and pair sources."""
+import os
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from embed import parse_sources, retrieval_eval  # noqa: E402
+from pipeline import load_packed, quantized_state  # noqa: E402
+from ufb.model import UFBConfig, UFBForMLM  # noqa: E402
+
+
+def tiny(trees, depth, seed):
+    torch.manual_seed(seed)
+    cfg = UFBConfig(vocab_size=64, hidden_size=16, num_layers=2, num_heads=2, fff_trees=trees, fff_depth=depth,
+                    max_seq_length=16)
+    return UFBForMLM(cfg)
+
+
+def packed_file(model, d):
+    packed, _ = quantized_state(model)
+    path = os.path.join(d, "w.q8.npz")
+    np.savez(path, **packed)
+    return path
+
+
+class TestPartialWarmStart(unittest.TestCase):
+    def test_other_tree_shape_keeps_fresh_trees_and_loads_the_rest(self):
+        src, dst = tiny(2, 3, 0), tiny(1, 4, 1)
+        fresh_before = {k: v.clone() for k, v in dst.state_dict().items()}
+        with tempfile.TemporaryDirectory() as d:
+            path = packed_file(src, d)
+            fresh = load_packed(dst, path, partial=True)
+            _, deq = quantized_state(src)  # what the file holds, dequantised
+        self.assertEqual(sorted(fresh), sorted(f"encoder.layers.{i}.ffn.{n}" for i in range(2)
+                                              for n in ("linear_in.weight", "linear_in.bias", "linear_out.weight")))
+        sd = dst.state_dict()
+        for k, v in sd.items():
+            if k in fresh:
+                self.assertTrue(torch.equal(v, fresh_before[k]), k)  # left at its own initialisation
+            elif k != "decoder.weight":
+                np.testing.assert_array_equal(v.numpy(), np.asarray(deq[k], dtype=np.float32), err_msg=k)
+        # the MLM decoder stays tied to the (loaded) word embedding
+        self.assertIs(dst.decoder.weight, dst.encoder.embedding.word_embedding.weight)
+
+    def test_shape_mismatch_without_partial_is_an_error(self):
+        src, dst = tiny(2, 3, 0), tiny(1, 4, 1)
+        with tempfile.TemporaryDirectory() as d:
+            path = packed_file(src, d)
+            with self.assertRaises(Exception):
+                load_packed(dst, path)
+
+
+class TestRetrievalEval(unittest.TestCase):
+    def test_recall_and_ties(self):
+        # token id -> a fixed direction through a stub encoder: the mean-pooled vector of [t] is e_t
+        class Stub(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.encoder = lambda ids, mask: torch.nn.functional.one_hot(ids, 4).float()
+
+        corpus = [[0], [1], [2], [1]]  # index 1 and 3 are the same sentence
+        rset = {"queries": [{"q": [1], "rel": 3},   # ties with index 1, which comes first: rank 1 (not a hit at 1)
+                            {"q": [2], "rel": 2},   # exact: rank 0
+                            {"q": [0], "rel": 1}],  # orthogonal to its relevant, which sentence 0 outscores: rank 1
+                "corpus": corpus}
+        got = retrieval_eval(Stub(), rset, "cpu")
+        self.assertAlmostEqual(got["recall_at_1"], 1 / 3)
+        self.assertAlmostEqual(got["recall_at_10"], 1.0)
+        self.assertEqual((got["queries"], got["corpus"]), (3, 4))
+
+
+class TestParseSources(unittest.TestCase):
+    def test_weights_and_unknown_names(self):
+        avail = {"qnli": [], "mrpc": []}
+        self.assertEqual(parse_sources("qnli,mrpc:2.5", avail), [("qnli", 1.0), ("mrpc", 2.5)])
+        self.assertEqual(parse_sources("", avail), [])
+        with self.assertRaises(SystemExit):
+            parse_sources("qqp", avail)
+
+
+if __name__ == "__main__":
+    unittest.main()
