@@ -18,7 +18,7 @@ def main(work: str, out: str, names: list[str]) -> None:
     tar_path = os.path.join(out, "results.tar.xz")
     with tarfile.open(tar_path, "w:xz") as tar:
         for name in names:
-            for f in ("results.json", "predictions.json", "log.txt", "log-previous.txt"):
+            for f in ("results.json", "predictions.json", "log.txt", "log-previous.txt", "teacher-logits.npy"):
                 p = os.path.join(work, name, f)
                 if os.path.exists(p):
                     tar.add(p, arcname=f"{name}/{f}")

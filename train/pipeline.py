@@ -25,6 +25,7 @@ import json
 import lzma
 import math
 import os
+import re
 import sys
 import time
 
@@ -80,6 +81,8 @@ def parse_args(argv=None):
                     help="pretrain: stop after pretraining and export the MLM; finetune: start from --init")
     ap.add_argument("--init-step", type=int, default=0, help="pretrain with --init: the step it was saved at")
     ap.add_argument("--init-seconds", type=float, default=0.0)
+    ap.add_argument("--init-stack", action="store_true",
+                    help="pretrain with --init of fewer layers: layer i starts as layer i mod L (a deeper teacher)")
     ap.add_argument("--init-partial", action="store_true",
                     help="pretrain with --init of another FFF shape: load the tensors whose shape matches "
                          "(embeddings, attention, norms), start the others fresh")
@@ -93,6 +96,17 @@ def parse_args(argv=None):
     ap.add_argument("--ft-mlm-weight", type=float, default=0.5)
     ap.add_argument("--ft-mlm-batch", type=int, default=16)
     ap.add_argument("--ft-seconds", type=float, default=150.0, help="fine-tuning stops after this many seconds")
+    ap.add_argument("--distill", default="",
+                    help="finetune: teacher logits (.npy, [N, 2]) over the sentences of --distill-data: a KL term "
+                         "between the student's and the teacher's tempered distributions beside the labelled loss")
+    ap.add_argument("--distill-data", default="distill.u16.xz", help="in --data: the unlabelled sentences, each "
+                    "tokenized with <cls> … <sep>, concatenated (node train/prepare_reviews.ts distill)")
+    ap.add_argument("--distill-weight", type=float, default=1.0)
+    ap.add_argument("--distill-batch", type=int, default=64)
+    ap.add_argument("--distill-temperature", type=float, default=2.0)
+    ap.add_argument("--label", action="store_true",
+                    help="finetune: afterwards write the classifier's f32 logits over --distill-data to "
+                         "teacher-logits.npy (this model as a teacher)")
     ap.add_argument("--no-export", action="store_true")
     return ap.parse_args(argv)
 
@@ -114,6 +128,15 @@ def pad_split(split: dict, pad: int, device: str):
     lengths = np.array([len(x) for x in ids], dtype=np.int64)
     labels = np.array(split["labels"], dtype=np.int64)
     return tuple(torch.from_numpy(a).to(device) for a in (arr, lengths, labels))
+
+
+def load_sentences(path: str, cls_id: int, pad: int, device: str):
+    """distill.u16.xz -> a padded split (ids, lengths, dummy labels): sentences start at each <cls>."""
+    stream = load_u16(path).astype(np.int64)
+    starts = np.flatnonzero(stream == cls_id)
+    ends = np.append(starts[1:], stream.size)
+    return pad_split({"ids": [stream[a:b].tolist() for a, b in zip(starts, ends)], "labels": [0] * starts.size},
+                     pad, device)
 
 
 class MaskedLM:
@@ -328,12 +351,30 @@ def main():
     finetune_and_export(model, data, args, results, device, val_reviews, pad)
 
 
-def load_packed(model, path: str, partial: bool = False) -> list[str]:
+def stacked(sd: dict, layers: int) -> dict:
+    """A state of L encoder layers spread over `layers` (a multiple of L): layer i takes layer i mod L, the whole
+    stack repeated on top of itself (progressive stacking, Gong et al. 2019) — a deeper teacher's warm start."""
+    src = sorted({int(m.group(1)) for k in sd for m in [re.match(r"encoder\.layers\.(\d+)\.", k)] if m})
+    if not src or layers % len(src):
+        raise ValueError(f"cannot stack {len(src)} layers into {layers}")
+    out = {k: v for k, v in sd.items() if not k.startswith("encoder.layers.")}
+    for k, v in sd.items():
+        m = re.match(r"encoder\.layers\.(\d+)\.(.*)", k)
+        if m:
+            for i in range(int(m.group(1)), layers, len(src)):
+                out[f"encoder.layers.{i}.{m.group(2)}"] = v
+    return out
+
+
+def load_packed(model, path: str, partial: bool = False, stack: bool = False) -> list[str]:
     """Loads a weights.q8.npz[.xz] into `model`; tensors the model has no place for (a classifier's head when
     loading an MLM) are left out. `partial`: a warm start of another shape (a 1 x 11 FFF from a 2 x 9 model):
-    tensors whose shape differs keep the model's fresh initialisation. Returns the names left at their init."""
+    tensors whose shape differs keep the model's fresh initialisation. `stack`: the file's layers repeated to the
+    model's depth (`stacked`). Returns the names left at their init."""
     with open(path, "rb") as f:
         sd = unpack_q8(f.read())
+    if stack:
+        sd = stacked(sd, model.cfg.num_layers)
     state = model.state_dict()
     sd = {k: v for k, v in sd.items() if k in state and (not partial or tuple(v.shape) == tuple(state[k].shape))}
     missing = [k for k in state if k not in sd]
@@ -357,7 +398,7 @@ def pretrain(model, data, args, results, device, val_reviews, val_wiki):
         results["resumed_at_step"] = step
         log(f"resumed from {args.resume} at step {step}")
     elif args.init:  # the machine is a new one: continue from the returned int8 MLM, fresh optimizer, re-warmup
-        fresh = load_packed(model, args.init, partial=args.init_partial)
+        fresh = load_packed(model, args.init, partial=args.init_partial, stack=args.init_stack)
         step, seconds = args.init_step, args.init_seconds
         results["resumed_at_step"] = step
         results["resumed_from_int8"] = args.init
@@ -446,6 +487,13 @@ def finetune_and_export(model, data, args, results, device, val_reviews, pad):
     train = pad_split(ft, pad, device)
     dev = pad_split(cls["sst2_dev"], pad, device)
     behaviour = pad_split(cls["behaviour"], pad, device) if "behaviour" in cls else None
+    cls_id = data.cls
+    distill = teacher = None
+    if args.distill:
+        distill = load_sentences(os.path.join(args.data, args.distill_data), cls_id, pad, device)
+        teacher = torch.from_numpy(np.load(args.distill).astype(np.float32)).to(device)
+        assert teacher.shape == (distill[0].shape[0], 2), (teacher.shape, distill[0].shape)
+        log(f"distillation: {teacher.shape[0]} sentences, weight {args.distill_weight}, T {args.distill_temperature}")
     clf = classifier_from_mlm(model, num_labels=2, head_dim=args.hidden, pooler="zero_index", seed=args.seed + 17)
     del model
     clf.train()
@@ -459,6 +507,9 @@ def finetune_and_export(model, data, args, results, device, val_reviews, pad):
     emb = clf.encoder.embedding.word_embedding.weight
     t_ft = time.time()
     run = {"sources": sources, "examples": n, "planned_steps": total, "dev_acc_bf16": []}
+    if distill is not None:
+        run["distill"] = {"teacher": args.distill, "sentences": int(teacher.shape[0]), "weight": args.distill_weight,
+                          "temperature": args.distill_temperature, "batch": args.distill_batch}
     fstep = 0
     for fstep in range(total):
         # whichever budget binds first (steps or --ft-seconds) ends the linear decay, so a slower machine still
@@ -478,6 +529,14 @@ def finetune_and_export(model, data, args, results, device, val_reviews, pad):
         with autocast(device):
             logits, _ = clf(ids, mask)
             loss = F.cross_entropy(logits.float(), train[2][idx])
+            if distill is not None:
+                j = torch.randint(0, distill[0].shape[0], (args.distill_batch,), generator=g).to(device)
+                Lj = int(distill[1][j].max())
+                dmask = (torch.arange(Lj, device=device)[None, :] < distill[1][j][:, None]).long()
+                student, _ = clf(distill[0][j, :Lj], dmask)
+                T = args.distill_temperature
+                loss = loss + args.distill_weight * T * T * F.kl_div(
+                    F.log_softmax(student.float() / T, -1), F.softmax(teacher[j] / T, -1), reduction="batchmean")
             if args.ft_mlm_weight > 0:
                 x = data.blocks(10_000_000 + fstep, args.ft_mlm_batch)
                 mids, mlabels = data.mask(x, seed=99991 + fstep, prob=args.mask_prob)
@@ -517,6 +576,11 @@ def finetune_and_export(model, data, args, results, device, val_reviews, pad):
         evs["behaviour_int8_weights"] = per_phenomenon(b_logits, behaviour, phen)
         preds["behaviour"] = {"ids": cls["behaviour"].get("case_ids"), "f32": b32.cpu().tolist()}
     clf.load_state_dict(f32_state)
+    if args.label:
+        sentences = load_sentences(os.path.join(args.data, args.distill_data), cls_id, pad, device)
+        t_label = time.time()
+        np.save(os.path.join(args.work, "teacher-logits.npy"), classify(clf, sentences, device).cpu().numpy())
+        evs["labelled"] = {"sentences": int(sentences[0].shape[0]), "seconds": round(time.time() - t_label, 1)}
     evs["finetuned_mlm"] = {"reviews": mlm_eval(clf.encoder, clf.encoder.embedding.word_embedding.weight, data,
                                                 val_reviews, device)}
     results["evaluations"].update(evs)

@@ -10,6 +10,9 @@
  *       reviews.u16.xz (train stream, <sep> after every document), val_reviews.u16.xz (held-out IMDb unsup
  *       reviews), wikitext_val.u16.xz, and held-out-reviews.txt (the held-out texts, for fill-mask evaluation)
  *
+ *   node train/prepare_reviews.ts classify|embed|distill [--out <dir>]: labelled splits, embedding pairs,
+ *       unlabelled sentences for distillation (each function below says what it writes)
+ *
  * Why Node: the engine's own tokenizer code (src/model/tokenizer.ts, @huggingface/tokenizers) makes the ids,
  * so training and serving cannot disagree; it runs at about 0.7 M tokens/s on one core.
  */
@@ -34,6 +37,8 @@ const { positionals, values } = parseArgs({
     // embed: add crop pairs (measured worse for the shipped model: train/README.md)
     pairs: { type: "boolean", default: false },
     "unsup-sentences": { type: "string", default: "50000" },
+    // distill: how many unlabelled sentences
+    sentences: { type: "string", default: "300000" },
     // embed: a WordNet 3.0 database folder (Debian's wordnet-base) for lexical paraphrase pairs
     wordnet: { type: "string" },
     behaviour: { type: "string" },
@@ -297,6 +302,28 @@ function retrievalDev(enc: (t: string) => number[]): { queries: { q: number[]; r
 }
 
 /**
+ * distill.u16.xz: unlabelled review sentences for distillation (pipeline.py --label / --distill): sentences of the
+ * pretraining documents (split at sentence ends, 4–60 words, one copy each, none equal to an SST-2 dev sentence),
+ * seeded sample of --sentences, each tokenized as the classifier reads it (<cls> … <sep>, 128 tokens at most),
+ * concatenated; a sentence starts at each <cls>.
+ */
+function buildDistill(): void {
+  const out = values.out!;
+  mkdirSync(out, { recursive: true });
+  const tok = TextTokenizer.fromJsonText(readFileSync(values.tokenizer!, "utf8"), 128);
+  const dev = new Set(readTsv(join(shared, "data/glue/SST-2/dev.tsv"), true).map((r) => r.text.toLowerCase()));
+  const words = (x: string) => x.split(/\s+/).filter((w) => w).length;
+  const { train } = pretrainDocuments(Number(values["heldout-reviews"]));
+  const all = [...new Set(train.flatMap((d) => d.split(/(?<=[.!?])\s+/)).map((x) => x.trim()))]
+    .filter((x) => words(x) >= 4 && words(x) <= 60 && !dev.has(x.toLowerCase()));
+  const chosen = shuffled(all, 13).slice(0, Number(values.sentences));
+  const ids: number[] = [];
+  for (const sentence of chosen) for (const id of tok.encode(sentence).ids) ids.push(id);
+  writeU16Xz(join(out, "distill.u16.xz"), ids);
+  console.log(`distill: ${chosen.length} sentences (of ${all.length}), ${ids.length} tokens`);
+}
+
+/**
  * Lexical paraphrase pairs from WordNet 3.0 (the database files of Debian's wordnet-base), the word-for-word
  * knowledge a retrieval query needs ("kids" → "children"): (1) a synset's words ↔ its definition
  * ("child, kid, youngster" ↔ "a young person of either sex"); (2) a sentence ↔ the same sentence with one or two
@@ -366,8 +393,9 @@ const step = positionals[0];
 if (step === "vocab") buildVocab();
 else if (step === "classify") buildClassification();
 else if (step === "embed") buildEmbed();
+else if (step === "distill") buildDistill();
 else if (step === "pretrain") buildPretrain();
 else {
-  console.error("usage: node train/prepare_reviews.ts vocab|pretrain|classify [options]");
+  console.error("usage: node train/prepare_reviews.ts vocab|pretrain|classify|embed|distill [options]");
   process.exit(2);
 }

@@ -4,12 +4,15 @@ import sys
 import tempfile
 import unittest
 
+from dataclasses import replace as dataclass_replace
+
 import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from embed import parse_sources, retrieval_eval  # noqa: E402
-from pipeline import load_packed, quantized_state  # noqa: E402
+from pipeline import load_packed, load_sentences, quantized_state, stacked  # noqa: E402
+from prepare_data import save_u16  # noqa: E402
 from ufb.model import UFBConfig, UFBForMLM  # noqa: E402
 
 
@@ -52,6 +55,38 @@ class TestPartialWarmStart(unittest.TestCase):
             path = packed_file(src, d)
             with self.assertRaises(Exception):
                 load_packed(dst, path)
+
+
+class TestStackedWarmStart(unittest.TestCase):
+    def test_deeper_model_repeats_the_stack(self):
+        src = tiny(2, 3, 0)
+        dst = UFBForMLM(dataclass_replace(src.cfg, num_layers=4))
+        with tempfile.TemporaryDirectory() as d:
+            path = packed_file(src, d)
+            fresh = load_packed(dst, path, stack=True)
+        self.assertEqual(fresh, [])
+        sd = dst.state_dict()
+        for k, v in sd.items():
+            if k.startswith("encoder.layers.2.") or k.startswith("encoder.layers.3."):
+                twin = k.replace("layers.2.", "layers.0.").replace("layers.3.", "layers.1.")
+                self.assertTrue(torch.equal(v, sd[twin]), k)
+        # the two source layers differ, so the check above compares real copies
+        self.assertFalse(torch.equal(sd["encoder.layers.0.ffn.linear_in.weight"], sd["encoder.layers.1.ffn.linear_in.weight"]))
+
+    def test_depth_must_be_a_multiple(self):
+        with self.assertRaises(ValueError):
+            stacked({"encoder.layers.0.x": 0, "encoder.layers.1.x": 1}, 3)
+
+
+class TestDistillSentences(unittest.TestCase):
+    def test_sentences_start_at_each_cls(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "distill.u16.xz")
+            save_u16(path, np.array([2, 50, 51, 3, 2, 60, 3, 2, 70, 71, 72, 3]))
+            ids, lengths, labels = load_sentences(path, cls_id=2, pad=0, device="cpu")
+        self.assertEqual(lengths.tolist(), [4, 3, 5])
+        self.assertEqual(ids.tolist(), [[2, 50, 51, 3, 0], [2, 60, 3, 0, 0], [2, 70, 71, 72, 3]])
+        self.assertEqual(labels.tolist(), [0, 0, 0])
 
 
 class TestRetrievalEval(unittest.TestCase):
