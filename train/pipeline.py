@@ -376,6 +376,10 @@ def load_packed(model, path: str, partial: bool = False, stack: bool = False) ->
     if stack:
         sd = stacked(sd, model.cfg.num_layers)
     state = model.state_dict()
+    # a head the model lacks is fine to leave out; encoder tensors it lacks mean a deeper file: never cut silently
+    extra = [k for k in sd if k.startswith("encoder.") and k not in state]
+    if extra:
+        raise ValueError(f"{path} has encoder tensors this model lacks (a deeper or other model?): {extra[:3]} …")
     sd = {k: v for k, v in sd.items() if k in state and (not partial or tuple(v.shape) == tuple(state[k].shape))}
     missing = [k for k in state if k not in sd]
     model.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in sd.items()}, strict=False)

@@ -24,12 +24,13 @@ mkdir -p "$OUT" "$WORK"
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null || true
 init="$WORK/mlm.q8.npz.xz"
 if compgen -G "$DATA/mlm.q8.npz.xz.*" >/dev/null; then cat "$DATA"/mlm.q8.npz.xz.* >"$init"; else cp "$DATA/mlm.q8.npz.xz" "$init"; fi
-read -r trees depth < <(python3 -c "import json,sys; a=json.load(open(sys.argv[1]))['args']; print(a['trees'], a['depth'])" "$DATA/mlm-results.json")
+# the MLM's shape: every job below builds the same encoder (a deeper or wider MLM must not be cut to the defaults)
+read -r trees depth shape < <(python3 -c "import json,sys; a=json.load(open(sys.argv[1]))['args']; print(a['trees'], a['depth'], f\"--layers {a['layers']} --hidden {a['hidden']} --heads {a['heads']}\")" "$DATA/mlm-results.json")
 arch="$DATA/mlm-results.json"
 if [[ -n "${PRETRAIN_SECONDS:-}" ]]; then
   mkdir -p "$WORK/mlm"
   # shellcheck disable=SC2086
-  python3 train/pipeline.py --name mlm --trees "$trees" --depth "$depth" --data "$DATA" --stream "$STREAM" \
+  python3 train/pipeline.py --name mlm --trees "$trees" --depth "$depth" $shape --data "$DATA" --stream "$STREAM" \
     --work "$WORK/mlm" --stage pretrain --init "$init" --seconds "$PRETRAIN_SECONDS" ${PRETRAIN_ARGS:-} \
     >"$WORK/mlm/log.txt" 2>&1 || { tail -n 20 "$WORK/mlm/log.txt"; exit 1; }
   tail -n 2 "$WORK/mlm/log.txt"
@@ -42,7 +43,7 @@ for v in "$@"; do
   extra=${v#*|}
   mkdir -p "$WORK/$name"
   # shellcheck disable=SC2086
-  python3 train/pipeline.py --name "$name" --trees "$trees" --depth "$depth" --data "$DATA" --stream "$STREAM" \
+  python3 train/pipeline.py --name "$name" --trees "$trees" --depth "$depth" $shape --data "$DATA" --stream "$STREAM" \
     --work "$WORK/$name" --stage finetune --init "$init" --ft-seconds "$seconds" $extra >"$WORK/$name/log.txt" 2>&1 &
   pids+=($!) names+=("$name")
 done

@@ -73,6 +73,13 @@ class TestStackedWarmStart(unittest.TestCase):
         # the two source layers differ, so the check above compares real copies
         self.assertFalse(torch.equal(sd["encoder.layers.0.ffn.linear_in.weight"], sd["encoder.layers.1.ffn.linear_in.weight"]))
 
+    def test_a_deeper_file_is_never_cut_to_the_model(self):
+        src = UFBForMLM(dataclass_replace(tiny(2, 3, 0).cfg, num_layers=4))
+        with tempfile.TemporaryDirectory() as d:
+            path = packed_file(src, d)
+            with self.assertRaises(ValueError):
+                load_packed(tiny(2, 3, 1), path)
+
     def test_depth_must_be_a_multiple(self):
         with self.assertRaises(ValueError):
             stacked({"encoder.layers.0.x": 0, "encoder.layers.1.x": 1}, 3)
