@@ -12,6 +12,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DEV = os.path.join(os.path.dirname(HERE), "retrieval-dev")
 QUERIES = os.path.join(DEV, "queries.jsonl")
 HARD = os.path.join(DEV, "hard-negatives.jsonl")
+# the test set this dev set stands in for while recipes are chosen (only compared, never shown)
+TEST = os.path.join(os.path.dirname(os.path.dirname(HERE)), "test", "data", "retrieval")
 
 TOPICS = {"film", "food", "travel", "tech", "sport", "sci", "health", "home", "fin", "weather", "pet", "music",
           "edu", "car", "garden", "hist", "shop", "work", "law"}
@@ -117,6 +119,14 @@ class RetrievalDevTest(unittest.TestCase):
             self.assertNotIn(norm(h["text"]), qs, h)
             # a hard negative shares words with its query (it is on the query's topic)
             self.assertTrue(stems(h["text"], FUNCTION) & stems(by_id[h["query"]]["query"], FUNCTION), h)
+
+    def test_disjoint_from_the_test_set(self):
+        test = read_jsonl(os.path.join(TEST, "queries.jsonl"))
+        test_texts = {norm(t[k]) for t in test for k in ("query", "relevant")}
+        with open(os.path.join(TEST, "distractors.txt"), encoding="utf-8") as f:
+            test_texts |= {norm(line) for line in f if line.strip()}
+        ours = [norm(q[k]) for q in self.queries for k in ("query", "relevant")] + [norm(h["text"]) for h in self.hard]
+        self.assertEqual(sum(t in test_texts for t in ours), 0)
 
     def test_overlap_spread(self):
         # about a third each of much / some / almost no word overlap between query and relevant sentence
