@@ -37,6 +37,8 @@ const { positionals, values } = parseArgs({
     // embed: add crop pairs (measured worse for the shipped model: train/README.md)
     pairs: { type: "boolean", default: false },
     "unsup-sentences": { type: "string", default: "50000" },
+    // embed: also write the retrieval dev set as queries.jsonl + distractors.txt (for `ufb eval --retrieval`)
+    "retrieval-dev-out": { type: "string" },
     // distill: how many unlabelled sentences
     sentences: { type: "string", default: "300000" },
     // embed: a WordNet 3.0 database folder (Debian's wordnet-base) for lexical paraphrase pairs
@@ -298,6 +300,13 @@ function retrievalDev(enc: (t: string) => number[]): { queries: { q: number[]; r
   const relevant = new Set(queries.map((q) => q.relevant));
   const distractors = [...new Set([...shuffled(imdb, 21).slice(0, 400), ...shuffled(sst2, 22).slice(0, 400), ...shuffled(books, 23).slice(0, 400), ...hard])].filter((s) => !relevant.has(s));
   const corpus = [...distractors, ...queries.map((q) => q.relevant)];
+  const textOut = values["retrieval-dev-out"];
+  if (textOut) {
+    // the same set as text, in the layout `ufb eval --retrieval <dir>` reads: any package measured on it in the engine
+    mkdirSync(textOut, { recursive: true });
+    writeFileSync(join(textOut, "queries.jsonl"), lines.join("\n") + "\n");
+    writeFileSync(join(textOut, "distractors.txt"), distractors.join("\n") + "\n");
+  }
   return { queries: queries.map((q, i) => ({ q: enc(q.query), rel: distractors.length + i })), corpus: corpus.map(enc) };
 }
 
