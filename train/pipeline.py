@@ -36,7 +36,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from prepare_data import load_u16  # noqa: E402
 from train import autocast, batched_logits as classify, make_optimizer  # noqa: E402
-from ufb.export import arch_dict  # noqa: E402
+from ufb.export import arch_dict, read_safetensors  # noqa: E402
 from ufb.model import UFBConfig, UFBForMLM, classifier_from_mlm  # noqa: E402
 
 T0 = time.time()
@@ -87,7 +87,8 @@ def parse_args(argv=None):
                     help="pretrain with --init of another FFF shape: load the tensors whose shape matches "
                          "(embeddings, attention, norms), start the others fresh")
     ap.add_argument("--stream", default="reviews.u16.xz", help="MLM token stream in --data")
-    ap.add_argument("--init", default="", help="finetune: the MLM weights.q8.npz (or .npz.xz) of a pretrain stage")
+    ap.add_argument("--init", default="", help="the weights.q8.npz (or .npz.xz) of an earlier stage, or a folder "
+                    "`npx ufb unpack <package> <dir>` wrote (a shipped package as a checkpoint)")
     # fine-tuning
     ap.add_argument("--ft-sources", default="sst2_train,aug,kotzias,blitzer")
     ap.add_argument("--ft-epochs", type=float, default=2.0)
@@ -367,12 +368,15 @@ def stacked(sd: dict, layers: int) -> dict:
 
 
 def load_packed(model, path: str, partial: bool = False, stack: bool = False) -> list[str]:
-    """Loads a weights.q8.npz[.xz] into `model`; tensors the model has no place for (a classifier's head when
+    """Loads a weights.q8.npz[.xz] (or a folder `npx ufb unpack` wrote) into `model`; tensors the model has no place for (a classifier's head when
     loading an MLM) are left out. `partial`: a warm start of another shape (a 1 x 11 FFF from a 2 x 9 model):
     tensors whose shape differs keep the model's fresh initialisation. `stack`: the file's layers repeated to the
     model's depth (`stacked`). Returns the names left at their init."""
-    with open(path, "rb") as f:
-        sd = unpack_q8(f.read())
+    if os.path.isdir(path):  # `npx ufb unpack <package> <dir>`: a shipped package's weights as f32 tensors
+        sd = read_safetensors(os.path.join(path, "model.safetensors"))
+    else:
+        with open(path, "rb") as f:
+            sd = unpack_q8(f.read())
     if stack:
         sd = stacked(sd, model.cfg.num_layers)
     state = model.state_dict()
@@ -385,7 +389,8 @@ def load_packed(model, path: str, partial: bool = False, stack: bool = False) ->
     model.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in sd.items()}, strict=False)
     if hasattr(model, "decoder"):
         model.decoder.weight = model.encoder.embedding.word_embedding.weight
-    fresh = [k for k in missing if k != "decoder.weight"]
+    # attention's norm_factor is a constant of the shape (1/sqrt(head size)) that packages do not store
+    fresh = [k for k in missing if k != "decoder.weight" and not k.endswith(".norm_factor")]
     assert partial or not fresh, fresh
     return fresh
 

@@ -9,7 +9,9 @@
    checkpoint by `train/assemble2.py --embedding`;
 3. `npx ufb convert <ckpt> <pkg> --dtype f32` and `npx ufb run <pkg> --input <in.json>`;
 4. compares the engine with PyTorch: hidden states and logits (the embedding package: its mean-pooled
-   vectors) to --tol (abs), every FFF path exactly; the embedding package's manifest says kind "embedding".
+   vectors) to --tol (abs), every FFF path exactly; the embedding package's manifest says kind "embedding";
+5. `npx ufb unpack` of the classifier package loads (`pipeline.load_packed`) into a fresh model with every
+   tensor equal to the trained one.
 Exits non-zero on any difference.
 """
 from __future__ import annotations
@@ -28,7 +30,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from pipeline import quantized_state  # noqa: E402
+from pipeline import load_packed, quantized_state  # noqa: E402
 from ufb.export import arch_dict, export_checkpoint, load_checkpoint  # noqa: E402
 from ufb.model import UFBConfig, UFBForMLM, classifier_from_mlm  # noqa: E402
 from ufb.wordpiece import WordPiece, load_vocab_from_tokenizer_json  # noqa: E402
@@ -208,6 +210,14 @@ def main():
                 errors.append(f"embedding: manifest config says kind {config['kind']}, pooler {config['pooler']}, normalize {config.get('normalize')}")
             out["logits"] = out.pop("pooled", None)  # ufb run prints an embedding package's pooled vectors
         errors += compare(name, out, h, logits, paths, mask_t, args.tol)
+    # the way back: `ufb unpack` of the f32 classifier package loads into a fresh model with the same weights
+    unpacked = os.path.join(args.work, "unpacked-classifier")
+    run(["npx", "ufb", "unpack", os.path.join(args.work, "pkg-classifier"), unpacked], stdout=subprocess.DEVNULL)
+    back = classifier_from_mlm(UFBForMLM(cfg), num_labels=2, head_dim=48, pooler="zero_index", seed=99)
+    load_packed(back, unpacked)
+    for k, v in clf.state_dict().items():
+        if not torch.equal(v, back.state_dict()[k]):
+            errors.append(f"ufb unpack: {k} differs from the trained classifier after convert --dtype f32 and unpack")
     if errors:
         print("FAIL\n" + "\n".join(errors))
         return 1

@@ -8,6 +8,7 @@ import { DEFAULT_ROWS_PER_BLOCK, DEFAULT_TILE_DEPTH, MAX_FFF_LEVELS } from "../w
 import { PRESETS } from "../weights/convert/synth.ts";
 import { UsageError } from "../errors.ts";
 import { EVAL_USAGE } from "./eval.ts";
+import { UNPACK_USAGE } from "./unpack.ts";
 import { RUN_USAGE } from "./run.ts";
 
 export const USAGE = `Usage:   ufb <command> [arguments] [options]
@@ -41,6 +42,7 @@ Commands:
       --json                      print JSON instead of text
 ${RUN_USAGE}
 ${EVAL_USAGE}
+${UNPACK_USAGE}
   help                          print this text
 
 Presets:
@@ -67,6 +69,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import("./run.ts")).runCommand(rest);
       case "eval":
         return await (await import("./eval.ts")).evalCommand(rest);
+      case "unpack":
+        return await (await import("./unpack.ts")).unpackCommand(rest);
       case "help":
       case "--help":
       case "-h":
@@ -79,7 +83,7 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }
   } catch (e) {
-    const where = command && ["convert", "synth", "inspect", "run", "eval"].includes(command) ? `ufb ${command}` : "ufb";
+    const where = command && ["convert", "synth", "inspect", "run", "eval", "unpack"].includes(command) ? `ufb ${command}` : "ufb";
     if (process.env.UFB_DEBUG === "1") console.error(e);
     if (e instanceof UsageError) {
       console.error(`${where}: ${e.message}\nRun 'ufb help' for usage.`);
