@@ -586,7 +586,7 @@ def finetune_and_export(model, data, args, results, device, val_reviews, pad):
         preds["behaviour"] = {"ids": cls["behaviour"].get("case_ids"), "f32": b32.cpu().tolist()}
     clf.load_state_dict(f32_state)
     if args.label:
-        sentences = load_sentences(os.path.join(args.data, args.distill_data), cls_id, pad, device)
+        sentences = distill if distill is not None else load_sentences(os.path.join(args.data, args.distill_data), cls_id, pad, device)
         t_label = time.time()
         np.save(os.path.join(args.work, "teacher-logits.npy"), classify(clf, sentences, device).cpu().numpy())
         evs["labelled"] = {"sentences": int(sentences[0].shape[0]), "seconds": round(time.time() - t_label, 1)}

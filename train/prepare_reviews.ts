@@ -49,6 +49,9 @@ const { positionals, values } = parseArgs({
 const shared = values.shared!;
 const VOCAB_DIR = "train/tokenizer/ufb-uncased-v2";
 
+/** A text cut at sentence ends (after . ! or ?). */
+const sentencesOf = (text: string): string[] => text.split(/(?<=[.!?])\s+/);
+
 /** `label\ttext` rows of a reviews/*.tsv.gz file (header skipped). */
 function readReviews(rel: string): { label: string; text: string }[] {
   const lines = gunzipSync(readFileSync(join(shared, "data/reviews", rel))).toString("utf8").split("\n");
@@ -239,7 +242,7 @@ function buildEmbed(): void {
   mkdirSync(out, { recursive: true });
   const tok = TextTokenizer.fromJsonText(readFileSync(values.tokenizer!, "utf8"), 64);
   const enc = (t: string) => tok.encode(t).ids;
-  const split = (t: string) => t.split(/(?<=[.!?])\s+/).filter((x) => { const w = x.split(/\s+/).length; return w >= 6 && w <= 50; });
+  const split = (t: string) => sentencesOf(t).filter((x) => { const w = x.split(/\s+/).length; return w >= 6 && w <= 50; });
   const { train } = pretrainDocuments(Number(values["heldout-reviews"]));
   const sentences = shuffled(train.flatMap(split), 7);
   const unsup = sentences.slice(0, Number(values["unsup-sentences"])).map(enc);
@@ -294,9 +297,9 @@ function retrievalDev(enc: (t: string) => number[]): { queries: { q: number[]; r
   const hard = readFileSync(join(dir, "hard-negatives.jsonl"), "utf8").split("\n").filter((l) => l.trim()).map((l) => (JSON.parse(l) as { text: string }).text);
   const words = (s: string) => s.split(/\s+/).filter((w) => w).length;
   const fits = (s: string) => words(s) >= 8 && words(s) <= 40;
-  const imdb = readTsv(join(shared, "data/reviews/imdb/train.tsv.gz"), false).slice(0, 3000).flatMap((r) => cleanReview(r.text).split(/(?<=[.!?])\s+/)).filter(fits);
+  const imdb = readTsv(join(shared, "data/reviews/imdb/train.tsv.gz"), false).slice(0, 3000).flatMap((r) => sentencesOf(cleanReview(r.text))).filter(fits);
   const sst2 = readTsv(join(shared, "data/glue/SST-2/train.tsv"), true).map((r) => r.text).filter(fits);
-  const books = readFileSync(join(shared, "data/corpus/gutenberg/gutenberg_en_00.txt"), "utf8").slice(0, 2_000_000).split(/(?<=[.!?])\s+/).map((s) => s.replace(/\s+/g, " ").trim()).filter(fits);
+  const books = sentencesOf(readFileSync(join(shared, "data/corpus/gutenberg/gutenberg_en_00.txt"), "utf8").slice(0, 2_000_000)).map((s) => s.replace(/\s+/g, " ").trim()).filter(fits);
   const relevant = new Set(queries.map((q) => q.relevant));
   const distractors = [...new Set([...shuffled(imdb, 21).slice(0, 400), ...shuffled(sst2, 22).slice(0, 400), ...shuffled(books, 23).slice(0, 400), ...hard])].filter((s) => !relevant.has(s));
   const corpus = [...distractors, ...queries.map((q) => q.relevant)];
@@ -323,7 +326,7 @@ function buildDistill(): void {
   const dev = new Set(readTsv(join(shared, "data/glue/SST-2/dev.tsv"), true).map((r) => r.text.toLowerCase()));
   const words = (x: string) => x.split(/\s+/).filter((w) => w).length;
   const { train } = pretrainDocuments(Number(values["heldout-reviews"]));
-  const all = [...new Set(train.flatMap((d) => d.split(/(?<=[.!?])\s+/)).map((x) => x.trim()))]
+  const all = [...new Set(train.flatMap(sentencesOf).map((x) => x.trim()))]
     .filter((x) => words(x) >= 4 && words(x) <= 60 && !dev.has(x.toLowerCase()));
   const chosen = shuffled(all, 13).slice(0, Number(values.sentences));
   const ids: number[] = [];

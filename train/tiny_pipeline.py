@@ -96,6 +96,21 @@ def compare(name, got, h, logits, paths, mask, tol):
     return errors
 
 
+def clear_inputs(model, first, second, n_random, g, wp, vocab_size, positions=None):
+    """Two real rows and one random row (a <cls> first), padded; retried until no branching logit is within 1e-4
+    of 0 so the engine and PyTorch cannot take different FFF paths by rounding. Returns the reference too."""
+    for attempt in range(50):
+        rows = [first[:], second[:], torch.randint(7, vocab_size, (n_random,), generator=g).tolist()]
+        rows[2][0] = wp.cls
+        S = max(map(len, rows))
+        ids_t = torch.tensor([r + [wp.pad] * (S - len(r)) for r in rows])
+        mask_t = torch.tensor([[1] * len(r) + [0] * (S - len(r)) for r in rows])
+        h, logits, paths, margin = reference(model, ids_t, mask_t, positions)
+        if margin > 1e-4:
+            break
+    return ids_t, mask_t, h, logits, paths, margin, attempt
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", default="/tmp/ufb-tiny-pipeline")
@@ -152,16 +167,8 @@ def main():
     errors = []
     jobs = []
     for name, model, ckpt in (("classifier", clf, ck_clf), ("mlm", mlm, ck_mlm)):
-        for attempt in range(50):
-            rows = [enc[0][:], enc[3][:], torch.randint(7, cfg.vocab_size, (13,), generator=g).tolist()]
-            rows[2][0] = wp.cls
-            S = max(map(len, rows))
-            ids_t = torch.tensor([r + [wp.pad] * (S - len(r)) for r in rows])
-            mask_t = torch.tensor([[1] * len(r) + [0] * (S - len(r)) for r in rows])
-            positions = [[0, 1], [1, 2], [2, 12]] if name == "mlm" else None
-            h, logits, paths, margin = reference(model, ids_t, mask_t, positions)
-            if margin > 1e-4:
-                break
+        positions = [[0, 1], [1, 2], [2, 12]] if name == "mlm" else None
+        ids_t, mask_t, h, logits, paths, margin, attempt = clear_inputs(model, enc[0], enc[3], 13, g, wp, cfg.vocab_size, positions)
         print(f"{name}: min |branching logit| {margin:.2e} (attempt {attempt + 1})")
         inp = {"ids": ids_t.tolist(), "mask": mask_t.tolist()}
         if positions:
@@ -180,15 +187,7 @@ def main():
     with open(os.path.join(ck_emb, "config.json")) as f:
         assert json.load(f)["sentence_embedding"] == {"pooler": "avg", "normalize": "l2"}
     emb = load_checkpoint(ck_emb)  # the int8 values times their scales, as the package will hold them
-    for attempt in range(50):
-        rows = [enc[1][:], enc[4][:], torch.randint(7, cfg.vocab_size, (11,), generator=g).tolist()]
-        rows[2][0] = wp.cls
-        S = max(map(len, rows))
-        ids_t = torch.tensor([r + [wp.pad] * (S - len(r)) for r in rows])
-        mask_t = torch.tensor([[1] * len(r) + [0] * (S - len(r)) for r in rows])
-        h, _, paths, margin = reference(emb, ids_t, mask_t, [[0, 0]])
-        if margin > 1e-4:
-            break
+    ids_t, mask_t, h, _, paths, margin, attempt = clear_inputs(emb, enc[1], enc[4], 11, g, wp, cfg.vocab_size, [[0, 0]])
     print(f"embedding: min |branching logit| {margin:.2e} (attempt {attempt + 1})")
     m = mask_t[:, :, None].double()
     pooled = (h * m).sum(1) / m.sum(1)  # the engine's avg pooler: real tokens only
