@@ -25,7 +25,10 @@ nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null || tr
 init="$WORK/mlm.q8.npz.xz"
 if compgen -G "$DATA/mlm.q8.npz.xz.*" >/dev/null; then cat "$DATA"/mlm.q8.npz.xz.* >"$init"; else cp "$DATA/mlm.q8.npz.xz" "$init"; fi
 # the MLM's shape: every job below builds the same encoder (a deeper or wider MLM must not be cut to the defaults)
-read -r trees depth shape < <(python3 -c "import json,sys; a=json.load(open(sys.argv[1]))['args']; print(a['trees'], a['depth'], f\"--layers {a['layers']} --hidden {a['hidden']} --heads {a['heads']}\")" "$DATA/mlm-results.json")
+mlm_shape() {
+  python3 -c "import json,sys; a=json.load(open(sys.argv[1]))['args']; print(a['trees'], a['depth'], f\"--layers {a['layers']} --hidden {a['hidden']} --heads {a['heads']}\")" "$1"
+}
+read -r trees depth shape < <(mlm_shape "$DATA/mlm-results.json")
 arch="$DATA/mlm-results.json"
 if [[ -n "${PRETRAIN_SECONDS:-}" ]]; then
   mkdir -p "$WORK/mlm"
@@ -36,6 +39,8 @@ if [[ -n "${PRETRAIN_SECONDS:-}" ]]; then
   tail -n 2 "$WORK/mlm/log.txt"
   init="$WORK/mlm/weights.q8.npz"
   arch="$WORK/mlm/results.json"
+  # PRETRAIN_ARGS may change the shape (--layers 8 --init-stack: a deeper teacher): the jobs take the new one
+  read -r trees depth shape < <(mlm_shape "$arch")
 fi
 pids=() names=()
 for v in "$@"; do
