@@ -34,6 +34,8 @@ const { positionals, values } = parseArgs({
     "heldout-reviews": { type: "string", default: "1000" },
     aug: { type: "string" },
     imdb: { type: "boolean", default: false },
+    // classify: also IMDb test reviews (imdb_test) and the endings of long IMDb reviews (imdb_tail)
+    "imdb-more": { type: "boolean", default: false },
     // embed: add crop pairs (measured worse for the shipped model: train/README.md)
     pairs: { type: "boolean", default: false },
     "unsup-sentences": { type: "string", default: "50000" },
@@ -191,7 +193,8 @@ function readTsv(path: string, textFirst: boolean): { text: string; label: numbe
 /**
  * cls.json.xz: every labelled split the fine-tuning and evaluation use, tokenized with the shipped tokenizer
  * (template and truncation to 128 tokens included): SST-2 train/dev, the augmentation TSV, Kotzias sentences,
- * Blitzer and IMDb-train reviews (truncated), the behaviour set.
+ * Blitzer and IMDb-train reviews (truncated), with --imdb-more IMDb-test reviews (truncated) and the last 126 tokens
+ * of every IMDb train/test review longer than 128 (imdb_tail), the behaviour set.
  */
 function buildClassification(): void {
   const out = values.out!;
@@ -207,6 +210,19 @@ function buildClassification(): void {
     blitzer: encode(reviews(["books", "dvd", "electronics", "kitchen"].map((d) => `blitzer-mds/${d}.tsv.gz`))),
   };
   if (values.imdb) splits.imdb_train = encode(reviews(["imdb/train.tsv.gz"]));
+  if (values["imdb-more"]) {
+    splits.imdb_test = encode(reviews(["imdb/test.tsv.gz"]));
+    // a review's verdict is often in its last sentences, which the 128-token cut of imdb_train/imdb_test drops
+    const whole = TextTokenizer.fromJsonText(readFileSync(values.tokenizer!, "utf8"), 1 << 20);
+    const tails = { ids: [] as number[][], labels: [] as number[] };
+    for (const r of reviews(["imdb/train.tsv.gz", "imdb/test.tsv.gz"])) {
+      const ids = whole.encode(r.text).ids;
+      if (ids.length <= 128) continue;
+      tails.ids.push([ids[0], ...ids.slice(ids.length - 127, -1), ids[ids.length - 1]]);
+      tails.labels.push(r.label);
+    }
+    splits.imdb_tail = tails;
+  }
   if (values.aug) splits.aug = encode(readTsv(values.aug, true));
   if (values.behaviour) {
     const cases = readFileSync(values.behaviour, "utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as { id: string; phenomenon: string; text: string; label: number });

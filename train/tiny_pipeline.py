@@ -31,6 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 from pipeline import load_packed, quantized_state  # noqa: E402
+from prepare_data import save_u16  # noqa: E402
 from ufb.export import arch_dict, export_checkpoint, load_checkpoint  # noqa: E402
 from ufb.model import UFBConfig, UFBForMLM, classifier_from_mlm  # noqa: E402
 from ufb.wordpiece import WordPiece, load_vocab_from_tokenizer_json  # noqa: E402
@@ -209,6 +210,20 @@ def main():
                 errors.append(f"embedding: manifest config says kind {config['kind']}, pooler {config['pooler']}, normalize {config.get('normalize')}")
             out["logits"] = out.pop("pooled", None)  # ufb run prints an embedding package's pooled vectors
         errors += compare(name, out, h, logits, paths, mask_t, args.tol)
+    # a package as a distillation teacher: train/label.ts writes the engine's logits over a distill stream as .npy,
+    # one row per <cls>-started sentence, in order (the clear inputs of the classifier, their padding dropped)
+    _, _, inp, _, logits, _, _ = jobs[0]
+    rows = [r[:sum(m)] for r, m in zip(inp["ids"], inp["mask"])]
+    keep = [i for i, r in enumerate(rows) if r[0] == wp.cls and wp.cls not in r[1:]]
+    stream, labelled = os.path.join(args.work, "distill.u16.xz"), os.path.join(args.work, "teacher-logits.npy")
+    save_u16(stream, np.array([t for i in keep for t in rows[i]]))
+    run(["npx", "node", os.path.join(HERE, "label.ts"), os.path.join(args.work, "pkg-classifier"), "--sentences", stream,
+         "--out", labelled], stdout=subprocess.DEVNULL)
+    got = np.load(labelled)
+    want = logits[keep].numpy()
+    if len(keep) < 2 or got.shape != want.shape or not np.allclose(got, want, atol=args.tol):
+        errors.append(f"label.ts: {got.shape} logits over {len(keep)} sentences, PyTorch {want.shape}: "
+                      f"max |diff| {np.abs(got - want).max() if got.shape == want.shape else 'shape'}")
     # the way back: `ufb unpack` of the f32 classifier package loads into a fresh model with the same weights
     unpacked = os.path.join(args.work, "unpacked-classifier")
     run(["npx", "ufb", "unpack", os.path.join(args.work, "pkg-classifier"), unpacked], stdout=subprocess.DEVNULL)

@@ -126,3 +126,23 @@ class TestParseSources(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class EnsembleLogitsTest(unittest.TestCase):
+    def test_mean_of_log_probabilities(self):
+        from ensemble_logits import ensemble
+        a = np.array([[0.0, 2.0], [1.0, 1.0]], dtype=np.float32)
+        b = np.array([[3.0, 3.0], [5.0, 1.0]], dtype=np.float32)  # a shift of a row's logits changes nothing
+        got = ensemble([a, b])
+        # hand-computed: row 0: log-probs a (-2.127, -0.127), b (-0.693, -0.693); row 1: a (-0.693, -0.693),
+        # b (-0.0181, -4.0181)
+        want = np.array([[(-2.126928 - 0.693147) / 2, (-0.126928 - 0.693147) / 2],
+                         [(-0.693147 - 0.018150) / 2, (-0.693147 - 4.018150) / 2]])
+        np.testing.assert_allclose(got, want, atol=1e-5)
+        self.assertEqual(got.dtype, np.float32)
+        np.testing.assert_allclose(ensemble([a + 7.0]), ensemble([a]), atol=1e-6)
+
+    def test_refuses_teachers_of_different_sentences(self):
+        from ensemble_logits import ensemble
+        with self.assertRaises(ValueError):
+            ensemble([np.zeros((3, 2)), np.zeros((4, 2))])
