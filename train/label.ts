@@ -28,7 +28,7 @@ if (positionals.length !== 1 || !values.sentences || !values.out) {
 }
 
 /** The byte-plane uint16 stream of prepare_reviews.ts (all low bytes, then all high bytes), xz-compressed. */
-export function readU16Xz(path: string): Uint16Array {
+function readU16Xz(path: string): Uint16Array {
   const planes = execFileSync("xz", ["-dc", path], { maxBuffer: 1 << 30 });
   const n = planes.length / 2;
   const ids = new Uint16Array(n);
@@ -37,14 +37,14 @@ export function readU16Xz(path: string): Uint16Array {
 }
 
 /** The sentences of a stream in which each starts at <cls>. */
-export function splitAt(ids: Uint16Array, cls: number): number[][] {
+function splitAt(ids: Uint16Array, cls: number): number[][] {
   const starts: number[] = [];
   ids.forEach((id, i) => { if (id === cls) starts.push(i); });
   return starts.map((s, k) => Array.from(ids.subarray(s, k + 1 < starts.length ? starts[k + 1] : ids.length)));
 }
 
 /** numpy's .npy v1.0 layout for a little-endian float32 matrix. */
-export function npyFloat32(data: Float32Array, rows: number, cols: number): Buffer {
+function npyFloat32(data: Float32Array, rows: number, cols: number): Buffer {
   let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${rows}, ${cols}), }`;
   header += " ".repeat(64 - ((10 + header.length + 1) % 64)) + "\n";
   const head = Buffer.alloc(10);
@@ -57,11 +57,10 @@ export function npyFloat32(data: Float32Array, rows: number, cols: number): Buff
 
 const { pkg, close } = await openPackageDir(positionals[0]);
 const engine = await Engine.create(pkg, await loadKernel());
-const cls = engine.tokenizer.special.cls!;
-let sentences = splitAt(readU16Xz(values.sentences), cls);
-if (values.limit) sentences = sentences.slice(0, Number(values.limit));
 const labels = engine.config.labels?.length ?? 0;
 if (labels === 0) throw new Error(`${positionals[0]}: not a classifier package`);
+let sentences = splitAt(readU16Xz(values.sentences), engine.tokenizer.special.cls!);
+if (values.limit) sentences = sentences.slice(0, Number(values.limit));
 const out = new Float32Array(sentences.length * labels);
 const batch = Number(values.batch);
 const t0 = Date.now();
