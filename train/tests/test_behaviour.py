@@ -129,5 +129,70 @@ class TestScore(unittest.TestCase):
                 self.assertIn("100.0", buf.getvalue())
 
 
+HOLDOUT = os.path.join(TRAIN, "behaviour", "holdout.jsonl")
+HOLDOUT2 = os.path.join(TRAIN, "behaviour", "holdout2.jsonl")
+H2_PREFIX = {"neg": "negation", "dneg": "double-negation", "nexp": "negated-expectation",
+             "scope": "negation-scope"}
+H2_COUNTS = {"negation": 100, "double-negation": 60, "negated-expectation": 30, "negation-scope": 30}
+
+
+def _norm(text):
+    return " ".join(text.lower().split())
+
+
+class TestHoldout2File(unittest.TestCase):
+    """Second blind hold-out (negation): format, ids, counts, balance, no overlap with the other sets."""
+
+    @classmethod
+    def setUpClass(cls):
+        with open(HOLDOUT2, encoding="utf-8") as f:
+            cls.lines = [line.rstrip("\n") for line in f]
+        cls.cases = [json.loads(line) for line in cls.lines]
+
+    def test_format(self):
+        for line, c in zip(self.lines, self.cases):
+            self.assertTrue(line.strip(), "blank line")
+            self.assertEqual(list(c), ["id", "phenomenon", "text", "label"])
+            self.assertIsInstance(c["text"], str)
+            self.assertEqual(c["text"], c["text"].strip())
+            self.assertIn(c["label"], (0, 1))
+            self.assertNotIsInstance(c["label"], bool)
+            self.assertEqual(line, json.dumps(c, ensure_ascii=False))
+            self.assertTrue(5 <= len(c["text"].split()) <= 40, c["id"])
+
+    def test_ids(self):
+        ids = [c["id"] for c in self.cases]
+        self.assertEqual(len(ids), len(set(ids)))
+        for c in self.cases:
+            m = re.match(r"^h2-(neg|dneg|nexp|scope)-\d{3}$", c["id"])
+            self.assertIsNotNone(m, c["id"])
+            self.assertEqual(H2_PREFIX[m.group(1)], c["phenomenon"], c["id"])
+
+    def test_counts_and_balance(self):
+        by = collections.defaultdict(list)
+        for c in self.cases:
+            by[c["phenomenon"]].append(c["label"])
+        self.assertEqual({ph: len(v) for ph, v in by.items()}, H2_COUNTS)
+        for ph, labels in by.items():
+            self.assertEqual(sum(labels) * 2, len(labels), ph)
+        self.assertEqual(len(self.cases), 220)
+
+    def test_texts_unique(self):
+        texts = [c["text"].lower() for c in self.cases]
+        self.assertEqual(len(texts), len(set(texts)))
+
+    def test_no_overlap_with_other_sets(self):
+        # Compares normalised texts only; the other sets' texts are never printed.
+        other = set()
+        for path in (CASES, HOLDOUT):
+            with open(path, encoding="utf-8") as f:
+                for line in f:
+                    if line.strip():
+                        other.add(_norm(json.loads(line)["text"]))
+        self.assertGreaterEqual(len(other), 500)                            # both files were read
+        clashes = [c["id"] for c in self.cases if _norm(c["text"]) in other]
+        self.assertEqual(clashes, [], "holdout2 ids whose text equals a case in cases.jsonl/holdout.jsonl")
+
+
 if __name__ == "__main__":
     unittest.main()
