@@ -130,6 +130,13 @@ describe("shipped models", () => {
           }
         }
 
+        // the second blind set (negation only), where a card reports it
+        const negation = /holdout2\.jsonl`[^*]*\*\*([\d.]+) %\*\* \((\d+)\/(\d+)\)/.exec(card);
+        if (negation) {
+          const blind2 = (await evaluateBehaviour(engine, await readBehaviourCases(join(ROOT, "train/behaviour/holdout2.jsonl")))).table;
+          expect([blind2.all.n, blind2.all.correct, percent(blind2.all.accuracy)]).toEqual([Number(negation[3]), Number(negation[2]), negation[1]]);
+        }
+
         if (hasMlmDecoder(pkg.config)) {
           const fill = /top-1 ([\d.]+) %, \*\*top-5 ([\d.]+) %\*\* \| `npm run eval/.exec(card);
           expect(fill, "MODEL_CARD.md: the engine fill-mask row").not.toBeNull();
