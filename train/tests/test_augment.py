@@ -263,9 +263,11 @@ class TestAgainstBehaviourSet(unittest.TestCase):
         cls.cases = [json.loads(line)["text"] for line in open(CASES, encoding="utf-8") if line.strip()]
         cls.ex, _, _ = A.generate(A.read_sst(SST), total=40000, seed=1234, behaviour_texts=cls.cases)
 
-    def test_default_keeps_out_both_case_files(self):
-        holdout = os.path.join(TRAIN, "behaviour", "holdout.jsonl")
-        blind = [json.loads(line)["text"] for line in open(holdout, encoding="utf-8") if line.strip()]
+    def test_default_keeps_out_every_case_file(self):
+        blind = []
+        for name in ("holdout.jsonl", "holdout2.jsonl"):
+            path = os.path.join(TRAIN, "behaviour", name)
+            blind += [json.loads(line)["text"] for line in open(path, encoding="utf-8") if line.strip()]
         self.assertEqual(A.load_behaviour(A.DEFAULT_BEHAVIOUR), self.cases + blind)
 
     def test_no_identical_text(self):
