@@ -35,7 +35,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from prepare_data import load_u16  # noqa: E402
-from train import autocast, batched_logits as classify, make_optimizer  # noqa: E402
+from train import autocast, batched_logits as classify, make_optimizer, padded_rows  # noqa: E402
 from ufb.export import arch_dict, read_safetensors  # noqa: E402
 from ufb.model import UFBConfig, UFBForMLM, classifier_from_mlm  # noqa: E402
 
@@ -529,9 +529,7 @@ def finetune_and_export(model, data, args, results, device, val_reviews, pad):
             log(f"fine-tuning: time budget reached at step {fstep}/{total}")
             break
         idx = perm[fstep * args.ft_batch:(fstep + 1) * args.ft_batch]
-        L = int(train[1][idx].max())
-        ids = train[0][idx, :L]
-        mask = (torch.arange(L, device=device)[None, :] < train[1][idx][:, None]).long()
+        ids, mask = padded_rows(train[0], train[1], idx)
         frac = fstep / warm if fstep < warm else max(0.0, (1.0 - progress) / (1.0 - warm / total))
         for gr in opt.param_groups:
             gr["lr"] = args.ft_lr * frac
@@ -540,9 +538,7 @@ def finetune_and_export(model, data, args, results, device, val_reviews, pad):
             loss = F.cross_entropy(logits.float(), train[2][idx])
             if distill is not None:
                 j = torch.randint(0, distill[0].shape[0], (args.distill_batch,), generator=g).to(device)
-                Lj = int(distill[1][j].max())
-                dmask = (torch.arange(Lj, device=device)[None, :] < distill[1][j][:, None]).long()
-                student, _ = clf(distill[0][j, :Lj], dmask)
+                student, _ = clf(*padded_rows(distill[0], distill[1], j))
                 T = args.distill_temperature
                 loss = loss + args.distill_weight * T * T * F.kl_div(
                     F.log_softmax(student.float() / T, -1), F.softmax(teacher[j] / T, -1), reduction="batchmean")

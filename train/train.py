@@ -304,9 +304,7 @@ def finetune(encoder_src, args, lr, train, dev, device, seed, deadline, results_
         tl, tn = 0.0, 0
         for b in range(steps_per_epoch):
             idx = perm[b * bs:(b + 1) * bs]
-            L = int(len_all[idx].max())
-            ids = ids_all[idx, :L]
-            mask = (torch.arange(L, device=device)[None, :] < len_all[idx][:, None]).long()
+            ids, mask = padded_rows(ids_all, len_all, idx)
             frac = step / warm if step < warm else max(0.0, (total - step) / max(1, total - warm))
             set_lr(opt, lr * frac)
             with autocast(device):
@@ -335,6 +333,13 @@ def finetune(encoder_src, args, lr, train, dev, device, seed, deadline, results_
 
 
 @torch.no_grad()
+def padded_rows(ids_all, len_all, idx):
+    """Rows `idx` (index tensor or slice) of a right-padded split, cut to their longest, and their attention mask."""
+    lens = len_all[idx]
+    L = int(lens.max())
+    return ids_all[idx, :L], (torch.arange(L, device=ids_all.device)[None, :] < lens[:, None]).long()
+
+
 def batched_logits(clf, split, device, f32=True, conditional=False):
     """Logits of a padded split (ids, lengths, labels) in batches of 128, each cut to its longest sequence;
     f32 (optionally the conditional walk) or bf16 autocast."""
@@ -343,10 +348,7 @@ def batched_logits(clf, split, device, f32=True, conditional=False):
     ids_all, len_all, _ = split
     out = []
     for i in range(0, ids_all.shape[0], 128):
-        lens = len_all[i:i + 128]
-        L = int(lens.max())
-        ids = ids_all[i:i + 128, :L]
-        mask = (torch.arange(L, device=ids.device)[None, :] < lens[:, None]).long()
+        ids, mask = padded_rows(ids_all, len_all, slice(i, i + 128))
         if f32:
             logits, _ = clf(ids, mask, conditional=conditional, use_sdpa=not conditional)
         else:

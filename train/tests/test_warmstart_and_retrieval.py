@@ -146,3 +146,16 @@ class EnsembleLogitsTest(unittest.TestCase):
         from ensemble_logits import ensemble
         with self.assertRaises(ValueError):
             ensemble([np.zeros((3, 2)), np.zeros((4, 2))])
+
+
+class PaddedRowsTest(unittest.TestCase):
+    def test_rows_cut_to_their_longest_with_mask(self):
+        from train import padded_rows
+        ids = torch.tensor([[2, 5, 6, 3, 0], [2, 7, 3, 0, 0], [2, 8, 9, 10, 3]])
+        lens = torch.tensor([4, 3, 5])
+        got_ids, got_mask = padded_rows(ids, lens, torch.tensor([1, 0]))
+        self.assertEqual(got_ids.tolist(), [[2, 7, 3, 0], [2, 5, 6, 3]])
+        self.assertEqual(got_mask.tolist(), [[1, 1, 1, 0], [1, 1, 1, 1]])
+        got_ids, got_mask = padded_rows(ids, lens, slice(1, 3))
+        self.assertEqual(got_ids.tolist(), [[2, 7, 3, 0, 0], [2, 8, 9, 10, 3]])
+        self.assertEqual(got_mask.tolist(), [[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]])
