@@ -287,7 +287,7 @@ class Clause:
         self.subject = subj.group(1) if subj and subj.start() == 0 else None
         self.plural = self.cop in PLURAL_COPULA or (self.subject or "").split(" ")[0] in ("these", "those")
 
-    def negated(self, r):
+    def negated(self, r, version=2):
         """-> text of the sentence with this clause negated, or None where no natural form exists."""
         cop, adv = self.cop, self.adv
         if self.p == 0 or r.random() < 0.5:
@@ -311,7 +311,8 @@ class Clause:
             return self._join(before + word + " be " + adj)
         else:
             be = PRESENT.get(cop, cop)
-            forms = [f"{be} not {adj}", f"{be}n't {adj}", f"{be} never {adj}", f"{be} no longer {self.adj}"]
+            forms = [f"{be} not {adj}", f"{be}n't {adj}", f"{be} never {adj}"] + \
+                ([f"{be} no longer {self.adj}"] if version >= 2 else [])
             if cop == "'s":
                 forms = [f"'s not {adj}", f"isn't {adj}", f"'s never {adj}"]
             if self.p == 1:
@@ -531,8 +532,14 @@ RULE_SHARE = collections.OrderedDict([  # share of the output per rule (the rest
     ("nothing", 0.07), ("double_neg", 0.10), ("scope", 0.09), ("neg_feeling", 0.08), ("others", 0.08)])
 
 
-def generate(reviews, sst_rows, total=40000, seed=1234, dev_frac=0.05, sst_frac=1 / 3, behaviour_texts=()):
-    """-> (train [(text, label, rule)], dev [(text, label, rule)], info). Deterministic for its inputs."""
+RULES_OF_VERSION = {1: [k for k in RULE_SHARE if k not in ("neg_feeling", "others")], 2: list(RULE_SHARE)}
+
+
+def generate(reviews, sst_rows, total=40000, seed=1234, dev_frac=0.05, sst_frac=1 / 3, behaviour_texts=(),
+             version=2):
+    """-> (train [(text, label, rule)], dev [(text, label, rule)], info). Deterministic for its inputs; `version` 1
+    is the rule set of the first shipped data (no `neg_feeling`, `others` or "no longer")."""
+    rules = RULES_OF_VERSION[version]
     lex, polar = mine_lexicon(reviews, sst_rows)
     clauses = qualifying_clauses(reviews, lex, polar)
     stances = stance_variants(reviews, polar)
@@ -588,7 +595,7 @@ def generate(reviews, sst_rows, total=40000, seed=1234, dev_frac=0.05, sst_frac=
     # orig and neg_copula come from the same source sentences, so each negation has its twin
     def copula(r, item):
         rid, c = item
-        neg = c.negated(r)
+        neg = c.negated(r, version)
         if neg is None:
             return
         if counts["neg_copula"] < want["neg_copula"] * (1 - dev_frac):
@@ -598,10 +605,13 @@ def generate(reviews, sst_rows, total=40000, seed=1234, dev_frac=0.05, sst_frac=
     take(clauses, "neg_copula", copula, polarity=lambda it: it[1].p)
     take(stances, "neg_verb", lambda r, it: emit(r, it[0], it[3](r), 1 - it[2], "neg_verb"))
     take(events, "neg_event", lambda r, it: emit(r, it[0], it[3](r), 1 - it[2], "neg_event"))
-    take(feelings, "neg_feeling", lambda r, it: emit(r, it[0], it[3](r), 1 - it[2], "neg_feeling"),
-         polarity=lambda it: it[2])
+    if "neg_feeling" in rules:
+        take(feelings, "neg_feeling", lambda r, it: emit(r, it[0], it[3](r), 1 - it[2], "neg_feeling"),
+             polarity=lambda it: it[2])
     for rule, frame in (("expect", expect_frame), ("nothing", nothing_frame), ("double_neg", double_neg_frame),
                         ("others", others_frame)):
+        if rule not in rules:
+            continue
         take(pairs, rule, lambda r, it, frame=frame, rule=rule: emit(r, it[0], *frame(r, *it[1:]), rule),
              polarity=lambda it: it[4])
 
@@ -630,16 +640,18 @@ def main(argv=None):
     ap.add_argument("--n", type=int, default=40000, help="training rows (approximate)")
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--behaviour", default=DEFAULT_BEHAVIOUR, help="comma-separated JSONL case files to keep out")
+    ap.add_argument("--version", type=int, default=2, choices=sorted(RULES_OF_VERSION),
+                    help="rule set: 1 = the first shipped data (ufb-sst2-1x11 of gen 6), 2 = all rules")
     ap.add_argument("--check", action="store_true", help="print the lexicon and 3 examples per rule")
     a = ap.parse_args(argv)
     at_root = (lambda p: p if os.path.isabs(p) else os.path.join(ROOT, p))
     reviews = read_reviews(at_root(a.reviews))
     train, dev, info = generate(reviews, read_sst(at_root(a.sst)), a.n, a.seed,
-                                behaviour_texts=load_behaviour(a.behaviour))
+                                behaviour_texts=load_behaviour(a.behaviour), version=a.version)
     print(f"lexicon: {len(info['lexicon_pos'])} positive, {len(info['lexicon_neg'])} negative adjectives; "
           f"pools {info['pools']}; dropped as behaviour-set leaks: {info['dropped_leak']}", file=sys.stderr)
     print(f"{'rule':<12}{'train':>7}{'pos':>7}{'dev':>6}")
-    for rule in RULE_SHARE:
+    for rule in RULES_OF_VERSION[a.version]:
         n = sum(1 for _, _, k in train if k == rule)
         print(f"{rule:<12}{n:>7}{sum(l for _, l, k in train if k == rule):>7}"
               f"{sum(1 for _, _, k in dev if k == rule):>6}")
@@ -647,7 +659,7 @@ def main(argv=None):
     if a.check:
         print("positive:", " ".join(info["lexicon_pos"]))
         print("negative:", " ".join(info["lexicon_neg"]))
-        for rule in RULE_SHARE:
+        for rule in RULES_OF_VERSION[a.version]:
             print(f"\n[{rule}]")
             for t, l, _ in [x for x in train if x[2] == rule][:4]:
                 print(f"  {l}  {t}")
