@@ -105,10 +105,7 @@ confusing useless annoying horrible poor dull tedious mediocre unhelpful slow gr
 unreliable buggy fragile cheap-looking frustrating disorganized unprofessional inattentive lukewarm soggy tasteless
 overcooked undercooked shoddy defective clunky sloppy lazy awkward unpleasant disgusting pathetic lame weak
 forgettable predictable pointless painful tiresome overrated inaccurate misleading messy"""}
-NEGATIVE_ADVERBS_DROPPED = set(DEGREE)
 PLURAL_COPULA = {"are", "were"}
-PRESENT = {"is": "is", "are": "are", "'s": "is", "seems": "seems", "looks": "looks", "feels": "feels",
-           "sounds": "sounds", "tastes": "tastes"}
 DO_NEGATION = {"seems": ("does", "seem"), "seemed": ("did", "seem"), "looks": ("does", "look"),
                "looked": ("did", "look"), "feels": ("does", "feel"), "felt": ("did", "feel"),
                "sounds": ("does", "sound"), "sounded": ("did", "sound"), "tastes": ("does", "taste"),
@@ -310,17 +307,13 @@ class Clause:
             word = {"will": r.choice(["will not", "won't"]), "can": r.choice(["cannot", "can't"])}[prev]
             return self._join(before + word + " be " + adj)
         else:
-            be = PRESENT.get(cop, cop)
-            forms = [f"{be} not {adj}", f"{be}n't {adj}", f"{be} never {adj}"] + \
+            # "it's": the clitic stays on its pronoun ("it's not", "it's far from"), only "isn't" stands apart
+            be = "'s" if cop == "'s" else cop
+            forms = [f"{be} not {adj}", f"{be}n't {adj}" if cop != "'s" else f" isn't {adj}", f"{be} never {adj}"] + \
                 ([f"{be} no longer {self.adj}"] if version >= 2 else [])
-            if cop == "'s":
-                forms = [f"'s not {adj}", f"isn't {adj}", f"'s never {adj}"]
             if self.p == 1:
                 forms += [f"{be} far from {self.adj}", f"{be} hardly {self.adj}", f"{be} not at all {self.adj}"]
-            neg = r.choice(forms)
-            if cop == "'s" and neg.startswith("isn't"):
-                return self._join(self.before.rstrip() + " " + neg)
-            return self._join(self.before + neg)
+            return self._join(self.before.rstrip() + ("" if cop == "'s" else " ") + r.choice(forms))
         return self._join(self.before + neg)
 
     def _join(self, head):
