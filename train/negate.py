@@ -51,6 +51,7 @@ How labels are made (never by a model):
 """
 import argparse
 import collections
+import functools
 import gzip
 import html
 import json
@@ -126,15 +127,19 @@ STANCE = [
     (r"\bi regretted\b", 0, ["i did not regret", "i didn't regret", "i never regretted"]),
 ]
 SUBJECT_RE = r"((?:it|this|the|my|our|these|those|his|her|their)(?: (?!the |this |my |a |an )[a-z-]+){0,3}?)"
-EVENTS = [  # (regex with the subject as group 1, polarity, negated replacement of group 2)
-    (SUBJECT_RE + r" (works (?:great|well|perfectly|fine|beautifully|as advertised|like a charm))\b", 1,
-     ["does not work", "doesn't work well", "never works"]),
-    (SUBJECT_RE + r" (worked (?:great|well|perfectly|fine|beautifully|as advertised|like a charm))\b", 1,
-     ["did not work", "didn't work well", "never worked"]),
+_WELL = r"(?:great|well|perfectly|fine|beautifully|as advertised|like a charm)"
+EVENTS = [  # (regex with the subject as group 1, polarity, negated forms of group 2: one list, or one per verb)
+    (SUBJECT_RE + r" (works " + _WELL + r")\b", 1, ["does not work", "doesn't work well", "never works"]),
+    (SUBJECT_RE + r" (worked " + _WELL + r")\b", 1, ["did not work", "didn't work well", "never worked"]),
     (SUBJECT_RE + r" (broke|leaked|crashed|failed|died|fell apart|stopped working|rusted|cracked)\b", 0,
-     ["never {past}", "has not {pp}", "hasn't {pp}"]),
-    (SUBJECT_RE + r" (breaks|leaks|crashes|fails|falls apart|rusts)\b", 0, ["never {past}s", "does not {base}",
-                                                                             "doesn't {base}"]),
+     {past: [f"never {past}", f"has not {pp}", f"hasn't {pp}"] for past, pp in (
+         ("broke", "broken"), ("leaked", "leaked"), ("crashed", "crashed"), ("failed", "failed"), ("died", "died"),
+         ("fell apart", "fallen apart"), ("stopped working", "stopped working"), ("rusted", "rusted"),
+         ("cracked", "cracked"))}),
+    (SUBJECT_RE + r" (breaks|leaks|crashes|fails|falls apart|rusts)\b", 0,
+     {present: [f"never {present}", f"does not {base}", f"doesn't {base}"] for present, base in (
+         ("breaks", "break"), ("leaks", "leak"), ("crashes", "crash"), ("fails", "fail"),
+         ("falls apart", "fall apart"), ("rusts", "rust"))}),
 ]
 FEELING_POS = "impressed|pleased|satisfied|happy|thrilled|delighted|amazed|hooked|moved|blown away|glad"
 FEELING_NEG = "disappointed|bored|annoyed|frustrated|unhappy|dissatisfied|underwhelmed|let down"
@@ -160,14 +165,6 @@ VERBS = [  # what the subject does, good or bad: (regex with the subject as grou
 ]
 PRODUCT_SOURCES = ("blitzer-mds/electronics", "blitzer-mds/kitchen", "kotzias-sentences/amazon",
                    "kotzias-sentences/yelp")  # where "it broke" is about a thing, not a film's plot
-EVENT_FORMS = {  # past -> (base, past participle)
-    "broke": ("break", "broken"), "leaked": ("leak", "leaked"), "crashed": ("crash", "crashed"),
-    "failed": ("fail", "failed"), "died": ("die", "died"), "fell apart": ("fall apart", "fallen apart"),
-    "stopped working": ("stop working", "stopped working"), "rusted": ("rust", "rusted"),
-    "cracked": ("crack", "cracked"), "breaks": ("break", "broken"), "leaks": ("leak", "leaked"),
-    "crashes": ("crash", "crashed"), "fails": ("fail", "failed"), "falls apart": ("fall apart", "fallen apart"),
-    "rusts": ("rust", "rusted"),
-}
 SCOPE_PREFIXES = {  # (prefix, polarity it is used with: None = both)
     "i didn't expect much, but": None, "there's no denying it:": None, "i don't know why, but": None,
     "not going to lie,": None, "no doubt about it,": None, "i can't put my finger on why, but": None,
@@ -321,123 +318,91 @@ class Clause:
         return re.sub(r"\s+'s", "'s", re.sub(r"\s+", " ", s)).strip()
 
 
-def qualifying_clauses(reviews, lex, polar_words):
-    """[(review_id, Clause)] for every qualifying source sentence (module docstring, step 2)."""
-    out = []
+def unnegated_sentences(reviews, sources=None, max_words=None):
+    """(review_id, label, sentence, lower-cased) of every sentence with no negator, contrast or modal."""
     for rid, label, text in reviews:
-        for s in sentences(text):
-            low = lower(s).lower()
-            if NEGATOR_RE.search(low):
-                continue
-            sites = [m for m in CLAUSE_RE.finditer(low) if m.group(3) in lex and is_copula(low, m)]
-            if len(sites) != 1:
-                continue
-            p = lex[sites[0].group(3)]
-            if label is not None and label != p:
-                continue
-            words = re.findall(r"[a-z][a-z'-]*", low)
-            if any(polar_words.get(w, p) != p for w in words):
-                continue
-            nxt = low[sites[0].end():].lstrip().split(" ", 1)[0]
-            if nxt in ("and", "or", "but", "as", "enough", "to", "that") or "," in low[sites[0].end():] or \
-                    len(words) > 20:
-                continue  # the negation would reach only part of a longer sentence
-            out.append((rid, Clause(s, sites[0], p)))
-    return out
-
-
-def stance_variants(reviews, polar_words):
-    out = []
-    for rid, label, text in reviews:
-        for s in sentences(text):
-            low = lower(s).lower()
-            if NEGATOR_RE.search(low):
-                continue
-            for pat, p, forms in STANCE:
-                m = re.search(pat, low)
-                if not m or (label is not None and label != p):
-                    continue
-                words = re.findall(r"[a-z][a-z'-]*", low)
-                if any(polar_words.get(w, p) != p for w in words):
-                    break
-                out.append((rid, s, p, lambda r, low=low, m=m, forms=forms: low[:m.start()] + r.choice(forms) +
-                            low[m.end():]))
-                break
-    return out
-
-
-def event_variants(reviews, polar_words):
-    out = []
-    for rid, label, text in reviews:
-        if not rid.startswith(PRODUCT_SOURCES):
+        if sources and not rid.startswith(sources):
             continue
         for s in sentences(text):
             low = lower(s).lower()
-            if NEGATOR_RE.search(low):
-                continue
-            for pat, p, forms in EVENTS:
-                m = re.match(pat, low)
-                if not m or (label is not None and label != p):
-                    continue
-                words = re.findall(r"[a-z][a-z'-]*", low[m.end():])
-                if any(polar_words.get(w, p) != p for w in words):
-                    break
-                verb = m.group(2)
+            if not NEGATOR_RE.search(low) and (max_words is None or len(low.split()) <= max_words):
+                yield rid, label, s, low
 
-                def neg(r, low=low, m=m, forms=forms, verb=verb):
-                    base, pp = EVENT_FORMS.get(verb, (None, None))
-                    form = r.choice(forms)
-                    if "{" in form:
-                        if base is None:
-                            return None
-                        past = verb if not verb.endswith("s") or verb.endswith("ss") else base
-                        past = {"break": "broke", "fall apart": "fell apart"}.get(past, past)
-                        if past == base:
-                            past = base + ("d" if base.endswith("e") else "ed") if " " not in base else past
-                        form = form.replace("{past}s", past).format(past=past, pp=pp, base=base)
-                    return low[:m.start(2)] + form + low[m.end(2):]
-                out.append((rid, s, p, neg))
-                break
+
+def one_sided(text, p, polar_words):
+    """No word of `text` is polar the other way than p."""
+    return all(polar_words.get(w, p) == p for w in re.findall(r"[a-z][a-z'-]*", text))
+
+
+def qualifying_clauses(reviews, lex, polar_words):
+    """[(review_id, Clause)] for every qualifying source sentence (module docstring, step 2)."""
+    out = []
+    for rid, label, s, low in unnegated_sentences(reviews):
+        sites = [m for m in CLAUSE_RE.finditer(low) if m.group(3) in lex and is_copula(low, m)]
+        if len(sites) != 1:
+            continue
+        p = lex[sites[0].group(3)]
+        if label is not None and label != p:
+            continue
+        if not one_sided(low, p, polar_words):
+            continue
+        nxt = low[sites[0].end():].lstrip().split(" ", 1)[0]
+        if nxt in ("and", "or", "but", "as", "enough", "to", "that") or "," in low[sites[0].end():] or \
+                len(re.findall(r"[a-z][a-z'-]*", low)) > 20:
+            continue  # the negation would reach only part of a longer sentence
+        out.append((rid, Clause(s, sites[0], p)))
     return out
 
 
-def feeling_and_verb_variants(reviews, polar_words):
-    """Real sentences with the reviewer's feeling ("I was impressed") or a polar verb of the subject ("the sequel
-    delivered"), negated in place ("I was not impressed", "the sequel did not deliver")."""
-    out = []
-    for rid, label, text in reviews:
-        for s in sentences(text):
-            low = lower(s).lower()
-            if NEGATOR_RE.search(low) or len(low.split()) > 20:
-                continue
-            for pat, p in FEELINGS:
-                m = re.search(pat, low)
-                if not m or (label is not None and label != p):
-                    continue
-                rest = re.findall(r"[a-z][a-z'-]*", low[:m.start()] + " " + low[m.end():])
-                if any(polar_words.get(w, p) != p for w in rest):
-                    break
+def replace_variant(label, low, patterns, polar_words, search=True, check_whole=True):
+    """(polarity, negate) for a lower-cased sentence that matches one of `patterns` (regex, polarity, negated forms
+    of its last group or of the whole match: a list to choose from, or a list or a single form per matched text), or
+    None; negate(rng) -> the negated sentence. The first pattern that matches with the review's label decides."""
+    for pat, p, forms in patterns:
+        m = (re.search if search else re.match)(pat, low)
+        if not m or (label is not None and label != p):
+            continue
+        if not one_sided(low if check_whole else low[m.end():], p, polar_words):
+            return None
+        g = m.lastindex or 0
+        options = forms[m.group(g)] if isinstance(forms, dict) else forms
+        return p, lambda r: low[:m.start(g)] + (options if isinstance(options, str) else r.choice(options)) + \
+            low[m.end(g):]
+    return None
 
-                def neg(r, low=low, m=m):
-                    subj, be = m.group(1).rsplit(" ", 1)
-                    form = r.choice([f"{be} not", f"{be}n't", f"{be} never"]) if be != "am" else \
-                        r.choice(["am not", "'m not"])
-                    adv = m.group(2) or ""
-                    return low[:m.start()] + f"{subj} {form}" + (adv if p == 1 else "") + " " + m.group(3) + \
-                        low[m.end():]
-                out.append((rid, s, p, neg))
-                break
-            else:
-                for pat, p, forms in VERBS:
-                    m = re.match(pat, low)
-                    if not m or (label is not None and label != p):
-                        continue
-                    rest = re.findall(r"[a-z][a-z'-]*", low[m.end():])
-                    if any(polar_words.get(w, p) != p for w in rest):
-                        break
-                    out.append((rid, s, p, lambda r, low=low, m=m, forms=forms:
-                                low[:m.start(2)] + forms[m.group(2)] + low[m.end(2):]))
-                    break
+
+def stance_variants(reviews, polar_words):
+    """[(review_id, sentence, polarity, negate)]: "I loved …" -> "I did not love …"."""
+    return [(rid, s, *v) for rid, label, s, low in unnegated_sentences(reviews)
+            if (v := replace_variant(label, low, STANCE, polar_words))]
+
+
+def event_variants(reviews, polar_words):
+    """[(review_id, sentence, polarity, negate)]: "it works great" -> "it does not work", "the lid broke" -> "the
+    lid never broke" (product reviews only: elsewhere "it broke" is a film's plot)."""
+    return [(rid, s, *v) for rid, label, s, low in unnegated_sentences(reviews, PRODUCT_SOURCES)
+            if (v := replace_variant(label, low, EVENTS, polar_words, search=False, check_whole=False))]
+
+
+def negate_feeling(low, m, p, r):
+    subj, be = m.group(1).rsplit(" ", 1)
+    form = r.choice([f"{be} not", f"{be}n't", f"{be} never"]) if be != "am" else r.choice(["am not", "'m not"])
+    adv = m.group(2) or ""
+    return low[:m.start()] + f"{subj} {form}" + (adv if p == 1 else "") + " " + m.group(3) + low[m.end():]
+
+
+def feeling_and_verb_variants(reviews, polar_words):
+    """Real sentences with the reviewer's feeling ("I was impressed") or, failing that, a polar verb of the subject
+    ("the sequel delivered"), negated in place ("I was not impressed", "the sequel did not deliver")."""
+    out = []
+    for rid, label, s, low in unnegated_sentences(reviews, max_words=20):
+        feeling = next(((m, p) for pat, p in FEELINGS if (m := re.search(pat, low)) and label in (None, p)), None)
+        if feeling:
+            m, p = feeling
+            if one_sided(low[:m.start()] + " " + low[m.end():], p, polar_words):
+                out.append((rid, s, p, functools.partial(negate_feeling, low, m, p)))
+        elif v := replace_variant(label, low, VERBS, polar_words, search=False, check_whole=False):
+            out.append((rid, s, *v))
     return out
 
 
