@@ -56,8 +56,9 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 DEFAULT_SST = "../shared/data/glue/SST-2/train.tsv"      # relative to the repository root
-# every hand-written evaluation case is kept out: the behaviour set and its two blind hold-outs
-DEFAULT_BEHAVIOUR = ",".join(os.path.join(HERE, "behaviour", f) for f in ("cases.jsonl", "holdout.jsonl", "holdout2.jsonl"))
+# every hand-written evaluation case is kept out: the behaviour set and its three blind hold-outs
+DEFAULT_BEHAVIOUR = ",".join(os.path.join(HERE, "behaviour", f)
+                             for f in ("cases.jsonl", "holdout.jsonl", "holdout2.jsonl", "holdout3.jsonl"))
 
 NEGATORS = {"not", "n't", "no", "never", "nothing", "none", "nobody", "nor", "neither", "without", "hardly",
             "barely", "lack", "lacks", "lacking", "but", "although", "though", "however", "yet", "despite",

@@ -198,7 +198,7 @@ class TestOnTheRealData(unittest.TestCase):
     def test_no_behaviour_case_in_the_output_and_both_labels_in_every_rule(self):
         reviews = [r for r in N.read_reviews(REVIEWS) if r[0].startswith(("kotzias", "blitzer-mds/kitchen"))]
         cases = []
-        for f in ("cases.jsonl", "holdout.jsonl", "holdout2.jsonl"):
+        for f in ("cases.jsonl", "holdout.jsonl", "holdout2.jsonl", "holdout3.jsonl"):
             with open(os.path.join(TRAIN, "behaviour", f), encoding="utf-8") as fh:
                 cases += [json.loads(l) for l in fh if l.strip()]
         train, dev, _ = N.generate(reviews, N.read_sst(SST), total=3000, seed=5,
