@@ -130,11 +130,12 @@ describe("shipped models", () => {
           }
         }
 
-        // the second blind set (negation only), where a card reports it
-        const negation = /holdout2\.jsonl`[^*]*\*\*([\d.]+) %\*\* \((\d+)\/(\d+)\)/.exec(card);
-        if (negation) {
-          const blind2 = (await evaluateBehaviour(engine, await readBehaviourCases(join(ROOT, "train/behaviour/holdout2.jsonl")))).table;
-          expect([blind2.all.n, blind2.all.correct, percent(blind2.all.accuracy)]).toEqual([Number(negation[3]), Number(negation[2]), negation[1]]);
+        // the second and third blind sets (negation only), where a card reports them
+        for (const set of ["holdout2", "holdout3"]) {
+          const negation = new RegExp(`${set}\\.jsonl\`[^*]*\\*\\*([\\d.]+) %\\*\\* \\((\\d+)\\/(\\d+)\\)`).exec(card);
+          if (!negation) continue;
+          const blind = (await evaluateBehaviour(engine, await readBehaviourCases(join(ROOT, `train/behaviour/${set}.jsonl`)))).table;
+          expect([blind.all.n, blind.all.correct, percent(blind.all.accuracy)], set).toEqual([Number(negation[3]), Number(negation[2]), negation[1]]);
         }
 
         if (hasMlmDecoder(pkg.config)) {
