@@ -31,7 +31,8 @@ How labels are made (never by a model):
    - `neg_verb` [1 - p]: "I loved / liked / enjoyed / recommend / hated / regret …" -> "I did not love",
      "I would not recommend", "I don't regret …", in real sentences that have that clause and no other polar word.
    - `neg_event` [1 - p]: "it works great" -> "it does not work", "the lid broke" -> "the lid never broke".
-   - `expect` [p or 1 - p]: subject/adjective pairs taken from real clauses in expectation frames: "I expected the
+   - `expect` [p or 1 - p]: subject/adjective pairs taken from real clauses (and augment.py's hand-written
+     subjects of films, places and products with adjectives that fit them) in expectation frames: "I expected the
      staff to be friendly, but they weren't" [1 - p], "… and they were" [p], "the battery was not as good as I
      expected" [1 - p], "the battery turned out to be good" [p].
    - `nothing` [1 - p]: "there was nothing dirty about the room", "the room was anything but dirty".
@@ -44,7 +45,8 @@ How labels are made (never by a model):
      failed to impress me" [1], "none of the actors were convincing" [1 - p], "the room is no longer clean" [1 - p].
    - `scope` [p]: a real source sentence after a clause whose negation does not reach it ("I didn't expect much,
      but …", "There's no denying it: …", "I don't know why, but …").
-4. A seeded 5 % of the source sentences (by review) go to a dev file instead, with all their variants: a
+4. `--version 1` is the rule set of the sixth generation's shipped data (without `neg_feeling`, `others` and
+   "no longer"); 2, the default, all rules. A seeded 5 % of the source sentences (by review) go to a dev file instead, with all their variants: a
    negation check on text like the training data's, not a blind test (the hold-out sets in behaviour/ are).
 5. Outputs whose normalised text contains a behaviour-set case are dropped (as in augment.py); a third of the
    rows are rendered SST-style (lower case, " n't", " , "), the rest stay as written.
@@ -219,7 +221,7 @@ def sentence_case(s):
 
 
 def uncap(s):
-    """A sentence's first word lower-cased unless it is "I" or looks like a name (then the sentence is skipped)."""
+    """The sentence with its first letter lower-cased (to follow a prefix), unless it starts with "I"."""
     w = s.split(" ", 1)[0]
     if w == "I" or w.startswith("I'"):
         return s
@@ -534,7 +536,7 @@ def generate(reviews, sst_rows, total=40000, seed=1234, dev_frac=0.05, sst_frac=
             counts[rule] += 1
         return True
 
-    want = {k: round(total * v / (1 - dev_frac)) for k, v in RULE_SHARE.items()}
+    want = {k: total * v for k, v in RULE_SHARE.items()}  # training rows per rule; dev rows come on top
 
     def take(pool, rule, fn, polarity=None):
         """Visit the pool in a seeded order; with `polarity` (item -> 0/1) the two polarities alternate, so a rule
@@ -546,7 +548,7 @@ def generate(reviews, sst_rows, total=40000, seed=1234, dev_frac=0.05, sst_frac=
             by = [[i for i in order if polarity(pool[i]) == p] for p in (0, 1)]
             order = [i for pair in zip(*by) for i in pair]
         for i in order:
-            if counts[rule] >= want[rule] * (1 - dev_frac):
+            if counts[rule] >= want[rule]:
                 break
             fn(r, pool[i])
 
@@ -556,9 +558,9 @@ def generate(reviews, sst_rows, total=40000, seed=1234, dev_frac=0.05, sst_frac=
         neg = c.negated(r, version)
         if neg is None:
             return
-        if counts["neg_copula"] < want["neg_copula"] * (1 - dev_frac):
+        if counts["neg_copula"] < want["neg_copula"]:
             emit(r, rid, neg, 1 - c.p, "neg_copula")
-        if counts["orig"] < want["orig"] * (1 - dev_frac):
+        if counts["orig"] < want["orig"]:
             emit(r, rid, c.sentence, c.p, "orig")
     take(clauses, "neg_copula", copula, polarity=lambda it: it[1].p)
     take(stances, "neg_verb", lambda r, it: emit(r, it[0], it[3](r), 1 - it[2], "neg_verb"))
