@@ -46,7 +46,9 @@ How labels are made (never by a model):
    - `scope` [p]: a real source sentence after a clause whose negation does not reach it ("I didn't expect much,
      but …", "There's no denying it: …", "I don't know why, but …").
 4. `--version 1` is the rule set of the sixth generation's shipped data (without `neg_feeling`, `others` and
-   "no longer"); 2, the default, all rules. A seeded 5 % of the source sentences (by review) go to a dev file instead, with all their variants: a
+   "no longer"); 2, the default, all rules; 3, all rules over cleaner sources: no evaluative word (the lexicon,
+   SST-2's polar adjectives, stance verbs) outside the edited clause, which would keep its polarity under the
+   negation (9 % of the copula sources have one). A seeded 5 % of the source sentences (by review) go to a dev file instead, with all their variants: a
    negation check on text like the training data's, not a blind test (the hold-out sets in behaviour/ are).
 5. Outputs whose normalised text contains a behaviour-set case are dropped (as in augment.py); a third of the
    rows are rendered SST-style (lower case, " n't", " , "), the rest stay as written.
@@ -331,12 +333,33 @@ def unnegated_sentences(reviews, sources=None, max_words=None):
                 yield rid, label, s, low
 
 
+def words(text):
+    return re.findall(r"[a-z][a-z'-]*", text)
+
+
 def one_sided(text, p, polar_words):
     """No word of `text` is polar the other way than p."""
-    return all(polar_words.get(w, p) == p for w in re.findall(r"[a-z][a-z'-]*", text))
+    return all(polar_words.get(w, p) == p for w in words(text))
 
 
-def qualifying_clauses(reviews, lex, polar_words):
+# evaluative words besides the adjectives (rule set 3 keeps them out of the rest of a sentence it flips)
+EVALUATIVE_EXTRA = set("""love loved loves liked enjoyed enjoy hated hate best worst recommend recommended
+unfortunately hilarious awesome stupid fun""".split())
+
+
+class Judge:
+    """Whether a source sentence is clean enough to edit: no word polar the other way than its clause (every rule
+    set) and, with `evaluative` (rule set 3), no other evaluative word outside the edited clause — it would keep
+    its polarity under the negation ("I loved the mussels, and the potatoes weren't delicious")."""
+
+    def __init__(self, polar_words, evaluative=frozenset()):
+        self.polar_words, self.evaluative = polar_words, frozenset(evaluative)
+
+    def ok(self, checked, rest, p):
+        return one_sided(checked, p, self.polar_words) and not self.evaluative.intersection(words(rest))
+
+
+def qualifying_clauses(reviews, lex, judge):
     """[(review_id, Clause)] for every qualifying source sentence (module docstring, step 2)."""
     out = []
     for rid, label, s, low in unnegated_sentences(reviews):
@@ -346,17 +369,17 @@ def qualifying_clauses(reviews, lex, polar_words):
         p = lex[sites[0].group(3)]
         if label is not None and label != p:
             continue
-        if not one_sided(low, p, polar_words):
+        if not judge.ok(low, low[:sites[0].start()] + " " + low[sites[0].end():], p):
             continue
         nxt = low[sites[0].end():].lstrip().split(" ", 1)[0]
         if nxt in ("and", "or", "but", "as", "enough", "to", "that") or "," in low[sites[0].end():] or \
-                len(re.findall(r"[a-z][a-z'-]*", low)) > 20:
+                len(words(low)) > 20:
             continue  # the negation would reach only part of a longer sentence
         out.append((rid, Clause(s, sites[0], p)))
     return out
 
 
-def replace_variant(label, low, patterns, polar_words, search=True, check_whole=True):
+def replace_variant(label, low, patterns, judge, search=True, check_whole=True):
     """(polarity, negate) for a lower-cased sentence that matches one of `patterns` (regex, polarity, negated forms
     of its last group or of the whole match: a list to choose from, or a list or a single form per matched text), or
     None; negate(rng) -> the negated sentence. The first pattern that matches with the review's label decides."""
@@ -364,7 +387,7 @@ def replace_variant(label, low, patterns, polar_words, search=True, check_whole=
         m = (re.search if search else re.match)(pat, low)
         if not m or (label is not None and label != p):
             continue
-        if not one_sided(low if check_whole else low[m.end():], p, polar_words):
+        if not judge.ok(low if check_whole else low[m.end():], low[:m.start()] + " " + low[m.end():], p):
             return None
         g = m.lastindex or 0
         options = forms[m.group(g)] if isinstance(forms, dict) else forms
@@ -373,17 +396,17 @@ def replace_variant(label, low, patterns, polar_words, search=True, check_whole=
     return None
 
 
-def stance_variants(reviews, polar_words):
+def stance_variants(reviews, judge):
     """[(review_id, sentence, polarity, negate)]: "I loved …" -> "I did not love …"."""
     return [(rid, s, *v) for rid, label, s, low in unnegated_sentences(reviews)
-            if (v := replace_variant(label, low, STANCE, polar_words))]
+            if (v := replace_variant(label, low, STANCE, judge))]
 
 
-def event_variants(reviews, polar_words):
+def event_variants(reviews, judge):
     """[(review_id, sentence, polarity, negate)]: "it works great" -> "it does not work", "the lid broke" -> "the
     lid never broke" (product reviews only: elsewhere "it broke" is a film's plot)."""
     return [(rid, s, *v) for rid, label, s, low in unnegated_sentences(reviews, PRODUCT_SOURCES)
-            if (v := replace_variant(label, low, EVENTS, polar_words, search=False, check_whole=False))]
+            if (v := replace_variant(label, low, EVENTS, judge, search=False, check_whole=False))]
 
 
 def negate_feeling(low, m, p, r):
@@ -393,7 +416,7 @@ def negate_feeling(low, m, p, r):
     return low[:m.start()] + f"{subj} {form}" + (adv if p == 1 else "") + " " + m.group(3) + low[m.end():]
 
 
-def feeling_and_verb_variants(reviews, polar_words):
+def feeling_and_verb_variants(reviews, judge):
     """Real sentences with the reviewer's feeling ("I was impressed") or, failing that, a polar verb of the subject
     ("the sequel delivered"), negated in place ("I was not impressed", "the sequel did not deliver")."""
     out = []
@@ -401,9 +424,10 @@ def feeling_and_verb_variants(reviews, polar_words):
         feeling = next(((m, p) for pat, p in FEELINGS if (m := re.search(pat, low)) and label in (None, p)), None)
         if feeling:
             m, p = feeling
-            if one_sided(low[:m.start()] + " " + low[m.end():], p, polar_words):
+            rest = low[:m.start()] + " " + low[m.end():]
+            if judge.ok(rest, rest, p):
                 out.append((rid, s, p, functools.partial(negate_feeling, low, m, p)))
-        elif v := replace_variant(label, low, VERBS, polar_words, search=False, check_whole=False):
+        elif v := replace_variant(label, low, VERBS, judge, search=False, check_whole=False):
             out.append((rid, s, *v))
     return out
 
@@ -492,20 +516,24 @@ RULE_SHARE = collections.OrderedDict([  # share of the output per rule (the rest
     ("nothing", 0.07), ("double_neg", 0.10), ("scope", 0.09), ("neg_feeling", 0.08), ("others", 0.08)])
 
 
-RULES_OF_VERSION = {1: [k for k in RULE_SHARE if k not in ("neg_feeling", "others")], 2: list(RULE_SHARE)}
+RULES_OF_VERSION = {1: [k for k in RULE_SHARE if k not in ("neg_feeling", "others")], 2: list(RULE_SHARE),
+                    3: list(RULE_SHARE)}
 
 
 def generate(reviews, sst_rows, total=40000, seed=1234, dev_frac=0.05, sst_frac=1 / 3, behaviour_texts=(),
              version=2):
     """-> (train [(text, label, rule)], dev [(text, label, rule)], info). Deterministic for its inputs; `version` 1
-    is the rule set of the first shipped data (no `neg_feeling`, `others` or "no longer")."""
+    is the rule set of the first shipped data (no `neg_feeling`, `others` or "no longer"), 3 = 2 with cleaner
+    sources (`Judge`)."""
     rules = RULES_OF_VERSION[version]
     lex, polar = mine_lexicon(reviews, sst_rows)
-    clauses = qualifying_clauses(reviews, lex, polar)
-    stances = stance_variants(reviews, polar)
-    events = event_variants(reviews, polar)
+    evaluative = set(lex) | set().union(*build_lexicon(sst_rows)[:2]) | EVALUATIVE_EXTRA if version >= 3 else ()
+    judge = Judge(polar, evaluative)
+    clauses = qualifying_clauses(reviews, lex, judge)
+    stances = stance_variants(reviews, judge)
+    events = event_variants(reviews, judge)
     pairs = subject_adjective_pairs(clauses) + domain_pairs()
-    feelings = feeling_and_verb_variants(reviews, polar)
+    feelings = feeling_and_verb_variants(reviews, judge)
 
     def is_dev(rid):
         return random.Random(f"{seed}:dev:{rid}").random() < dev_frac
@@ -601,7 +629,8 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--behaviour", default=DEFAULT_BEHAVIOUR, help="comma-separated JSONL case files to keep out")
     ap.add_argument("--version", type=int, default=2, choices=sorted(RULES_OF_VERSION),
-                    help="rule set: 1 = the first shipped data (ufb-sst2-1x11 of gen 6), 2 = all rules")
+                    help="rule set: 1 = the sixth generation's shipped data, 2 = all rules, 3 = 2 with sources that "
+                         "have no other evaluative word")
     ap.add_argument("--check", action="store_true", help="print the lexicon and 3 examples per rule")
     a = ap.parse_args(argv)
     at_root = (lambda p: p if os.path.isabs(p) else os.path.join(ROOT, p))

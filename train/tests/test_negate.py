@@ -83,28 +83,43 @@ class TestClause(unittest.TestCase):
 class TestVariants(unittest.TestCase):
     def test_stance_event_and_feeling_sentences(self):
         polar = {"great": 1, "awful": 0}
+        judge = N.Judge(polar)
         reviews = [("blitzer-mds/kitchen:1", 1, "I really loved this kettle. The lid broke after a week."),
                    ("blitzer-mds/kitchen:2", 0, "The lid broke after a week. I was very disappointed."),
                    ("blitzer-mds/kitchen:3", 0, "I loved the colour but it is awful."),       # "but": no source
                    ("imdb/train.tsv.gz:4", 0, "The hero broke down in tears."),             # not a product review
                    ("blitzer-mds/kitchen:5", 1, "The new model delivered on every promise.")]
         r = random.Random(0)
-        stances = {(rid, s): (p, {neg(r) for _ in range(50)}) for rid, s, p, neg in N.stance_variants(reviews, polar)}
+        stances = {(rid, s): (p, {neg(r) for _ in range(50)}) for rid, s, p, neg in N.stance_variants(reviews, judge)}
         self.assertEqual(stances, {("blitzer-mds/kitchen:1", "I really loved this kettle."):
                                    (1, {"i did not love this kettle.", "i didn't love this kettle.",
                                         "i never loved this kettle."})})
-        events = {(rid, s): (p, {neg(r) for _ in range(50)}) for rid, s, p, neg in N.event_variants(reviews, polar)}
+        events = {(rid, s): (p, {neg(r) for _ in range(50)}) for rid, s, p, neg in N.event_variants(reviews, judge)}
         # the review of the first sentence is positive, the lid breaking is not: only review 2's sentence qualifies
         self.assertEqual(events, {("blitzer-mds/kitchen:2", "The lid broke after a week."):
                                   (0, {"the lid never broke after a week.", "the lid has not broken after a week.",
                                        "the lid hasn't broken after a week."})})
         feelings = {s: (p, {neg(r) for _ in range(50)})
-                    for _, s, p, neg in N.feeling_and_verb_variants(reviews, polar)}
+                    for _, s, p, neg in N.feeling_and_verb_variants(reviews, judge)}
         # a negative feeling loses its degree adverb ("not very disappointed" is still disappointed)
         self.assertEqual(feelings["I was very disappointed."],
                          (0, {"i was not disappointed.", "i wasn't disappointed.", "i was never disappointed."}))
         self.assertEqual(feelings["The new model delivered on every promise."],
                          (1, {"the new model did not deliver on every promise."}))
+
+
+class TestJudge(unittest.TestCase):
+    def test_rule_set_3_keeps_other_evaluative_words_out(self):
+        polar = {"great": 1, "awful": 0, "delicious": 1, "loved": 1}
+        sentence = "i loved the mussels and the potatoes were delicious."
+        lex = {"delicious": 1}
+        for evaluative, expected in ((frozenset(), 1), ({"loved", "delicious"}, 0)):
+            reviews = [("kotzias-sentences/yelp:1", 1, sentence)]
+            got = N.qualifying_clauses(reviews, lex, N.Judge(polar, evaluative))
+            self.assertEqual(len(got), expected, evaluative)
+        # the other polarity is refused by every rule set; the clause's own adjective does not count against it
+        self.assertFalse(N.Judge(polar).ok("the soup was great but awful", "", 1))
+        self.assertTrue(N.Judge(polar, {"great"}).ok("the soup was great", "the soup", 1))
 
 
 class TestFrames(unittest.TestCase):
