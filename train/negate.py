@@ -80,7 +80,7 @@ COPULA = ["is", "was", "are", "were", "'s", "seems", "seemed", "looks", "looked"
 DEGREE = ["very", "so", "really", "quite", "pretty", "extremely", "incredibly", "truly", "absolutely", "totally",
           "rather", "fairly", "too", "super", "just", "simply", "also", "still", "always", "surprisingly",
           "genuinely", "utterly", "thoroughly", "completely", "overall", "amazingly", "exceptionally", "remarkably",
-          "equally", "insanely", "incredibly", "downright", "almost"]
+          "equally", "insanely", "downright", "almost"]
 NEGATOR_RE = re.compile(
     r"\b(not|no|never|nothing|none|nobody|neither|nor|hardly|barely|without|if|would|could|should|might|may|must|"
     r"but|although|though|however|yet|except|than|less|least|wish|hope|supposed|expect|expected|thought|lack|"
@@ -92,7 +92,7 @@ NOT_ADJ = set("""
 beyond plain sake see start watched men age joined eight seven nine unlike top magic fat raw complex subtle eerie
 chilling heartbreaking emotional haunting touching touched confronted illuminated helped returning avoided kidding
 torture ripped random absent non-existent nonexistent utter devoid below hooked captivated loved fortunate
-underrated promising average passable mildly worse worst finest best better absolutely strong sharp dry flat plain
+underrated promising average passable mildly worse worst finest best better absolutely strong sharp dry flat
 powerful unique believable impressed embarrassed appalled bored disappointed wasted ruined misleading miscast
 genius crap garbage trash rubbish stupid dumb idiotic bitter bittersweet considering controversial daring
 italian personal risky heartbroken humble universal unpredictable logical palpable swept enchanted engaged entranced
@@ -202,13 +202,14 @@ def sentences(text, lo=4, hi=30):
             yield s
 
 
-def lower(s):
-    return s.replace("’", "'").replace("`", "'")
+def fold(s):
+    """Lower case with one apostrophe ("’" and "`" as "'"): the form every rule matches on."""
+    return s.replace("’", "'").replace("`", "'").lower()
 
 
 def sst_style(s):
     """The SST-2 rendering: lower case, clitics and punctuation split off ("does n't", "it 's", " , ")."""
-    s = lower(s).lower()
+    s = fold(s)
     s = re.sub(r"(\w)n't\b", r"\1 n't", s).replace("can n't", "ca n't").replace("won n't", "wo n't")
     s = re.sub(r"(\w)'(s|re|ve|ll|d|m)\b", r"\1 '\2", s)
     s = re.sub(r"([,.;:!?])", r" \1 ", s)
@@ -231,13 +232,14 @@ def uncap(s):
 
 
 # ---------------------------------------------------------------------------------------------- lexicon
-def mine_lexicon(reviews, sst_rows, min_count=10, min_cons=0.85):
-    """{adjective: polarity} from copula clauses of labelled reviews (see the module docstring)."""
+def mine_lexicon(reviews, sst_rows, min_count=10, min_cons=0.85, sst_adjectives=None):
+    """{adjective: polarity} from copula clauses of labelled reviews (see the module docstring), and {word: polarity}
+    of every polar word; `sst_adjectives` = augment.build_lexicon(sst_rows)[:2] where the caller has it."""
     cnt = collections.defaultdict(lambda: [0, 0])
     after_degree = collections.Counter()
     for _, label, text in reviews:
         for s in sentences(text, 3, 40):
-            low = lower(s).lower()
+            low = fold(s)
             for m in CLAUSE_RE.finditer(low):
                 if not is_copula(low, m):
                     continue
@@ -246,7 +248,7 @@ def mine_lexicon(reviews, sst_rows, min_count=10, min_cons=0.85):
                 if label is None or NEGATOR_RE.search(low[max(0, m.start() - 60):m.end()]):
                     continue
                 cnt[m.group(3)][label] += 1
-    sst_pos, sst_neg = build_lexicon(sst_rows)[:2]
+    sst_pos, sst_neg = sst_adjectives or build_lexicon(sst_rows)[:2]
     lex = {w: p for p, words in CORE_ADJ.items() for w in words.split()}
     for w, (n0, n1) in cnt.items():
         n = n0 + n1
@@ -279,7 +281,7 @@ class Clause:
     def __init__(self, sentence, match, polarity):
         self.sentence, self.m, self.p = sentence, match, polarity
         self.cop, self.adv, self.adj = match.group(1), match.group(2).strip(), match.group(3)
-        low = lower(sentence).lower()
+        low = fold(sentence)
         self.before, self.after = low[:match.start()], low[match.end():]
         subj = re.search(SUBJECT_RE + r" $", self.before)
         self.subject = subj.group(1) if subj and subj.start() == 0 else None
@@ -309,11 +311,10 @@ class Clause:
             return self._join(before + word + " be " + adj)
         else:
             # "it's": the clitic stays on its pronoun ("it's not", "it's far from"), only "isn't" stands apart
-            be = "'s" if cop == "'s" else cop
-            forms = [f"{be} not {adj}", f"{be}n't {adj}" if cop != "'s" else f" isn't {adj}", f"{be} never {adj}"] + \
-                ([f"{be} no longer {self.adj}"] if version >= 2 else [])
+            forms = [f"{cop} not {adj}", f"{cop}n't {adj}" if cop != "'s" else f" isn't {adj}", f"{cop} never {adj}"] + \
+                ([f"{cop} no longer {self.adj}"] if version >= 2 else [])
             if self.p == 1:
-                forms += [f"{be} far from {self.adj}", f"{be} hardly {self.adj}", f"{be} not at all {self.adj}"]
+                forms += [f"{cop} far from {self.adj}", f"{cop} hardly {self.adj}", f"{cop} not at all {self.adj}"]
             return self._join(self.before.rstrip() + ("" if cop == "'s" else " ") + r.choice(forms))
         return self._join(self.before + neg)
 
@@ -322,15 +323,11 @@ class Clause:
         return re.sub(r"\s+'s", "'s", re.sub(r"\s+", " ", s)).strip()
 
 
-def unnegated_sentences(reviews, sources=None, max_words=None):
-    """(review_id, label, sentence, lower-cased) of every sentence with no negator, contrast or modal."""
-    for rid, label, text in reviews:
-        if sources and not rid.startswith(sources):
-            continue
-        for s in sentences(text):
-            low = lower(s).lower()
-            if not NEGATOR_RE.search(low) and (max_words is None or len(low.split()) <= max_words):
-                yield rid, label, s, low
+def unnegated_sentences(reviews):
+    """[(review_id, label, sentence, folded)] of every sentence with no negator, contrast or modal: the sources of
+    every rule, split and checked once."""
+    return [(rid, label, s, low) for rid, label, text in reviews for s in sentences(text)
+            if not NEGATOR_RE.search(low := fold(s))]
 
 
 def words(text):
@@ -359,10 +356,11 @@ class Judge:
         return one_sided(checked, p, self.polar_words) and not self.evaluative.intersection(words(rest))
 
 
-def qualifying_clauses(reviews, lex, judge):
-    """[(review_id, Clause)] for every qualifying source sentence (module docstring, step 2)."""
+def qualifying_clauses(plain, lex, judge):
+    """[(review_id, Clause)] for every qualifying source sentence (module docstring, step 2) of `plain`, the output
+    of unnegated_sentences."""
     out = []
-    for rid, label, s, low in unnegated_sentences(reviews):
+    for rid, label, s, low in plain:
         sites = [m for m in CLAUSE_RE.finditer(low) if m.group(3) in lex and is_copula(low, m)]
         if len(sites) != 1:
             continue
@@ -396,17 +394,16 @@ def replace_variant(label, low, patterns, judge, search=True, check_whole=True):
     return None
 
 
-def stance_variants(reviews, judge):
+def stance_variants(plain, judge):
     """[(review_id, sentence, polarity, negate)]: "I loved …" -> "I did not love …"."""
-    return [(rid, s, *v) for rid, label, s, low in unnegated_sentences(reviews)
-            if (v := replace_variant(label, low, STANCE, judge))]
+    return [(rid, s, *v) for rid, label, s, low in plain if (v := replace_variant(label, low, STANCE, judge))]
 
 
-def event_variants(reviews, judge):
+def event_variants(plain, judge):
     """[(review_id, sentence, polarity, negate)]: "it works great" -> "it does not work", "the lid broke" -> "the
     lid never broke" (product reviews only: elsewhere "it broke" is a film's plot)."""
-    return [(rid, s, *v) for rid, label, s, low in unnegated_sentences(reviews, PRODUCT_SOURCES)
-            if (v := replace_variant(label, low, EVENTS, judge, search=False, check_whole=False))]
+    return [(rid, s, *v) for rid, label, s, low in plain if rid.startswith(PRODUCT_SOURCES)
+            and (v := replace_variant(label, low, EVENTS, judge, search=False, check_whole=False))]
 
 
 def negate_feeling(low, m, p, r):
@@ -416,11 +413,13 @@ def negate_feeling(low, m, p, r):
     return low[:m.start()] + f"{subj} {form}" + (adv if p == 1 else "") + " " + m.group(3) + low[m.end():]
 
 
-def feeling_and_verb_variants(reviews, judge):
+def feeling_and_verb_variants(plain, judge):
     """Real sentences with the reviewer's feeling ("I was impressed") or, failing that, a polar verb of the subject
     ("the sequel delivered"), negated in place ("I was not impressed", "the sequel did not deliver")."""
     out = []
-    for rid, label, s, low in unnegated_sentences(reviews, max_words=20):
+    for rid, label, s, low in plain:
+        if len(low.split()) > 20:
+            continue
         feeling = next(((m, p) for pat, p in FEELINGS if (m := re.search(pat, low)) and label in (None, p)), None)
         if feeling:
             m, p = feeling
@@ -526,14 +525,16 @@ def generate(reviews, sst_rows, total=40000, seed=1234, dev_frac=0.05, sst_frac=
     is the rule set of the first shipped data (no `neg_feeling`, `others` or "no longer"), 3 = 2 with cleaner
     sources (`Judge`)."""
     rules = RULES_OF_VERSION[version]
-    lex, polar = mine_lexicon(reviews, sst_rows)
-    evaluative = set(lex) | set().union(*build_lexicon(sst_rows)[:2]) | EVALUATIVE_EXTRA if version >= 3 else ()
+    sst_adjectives = build_lexicon(sst_rows)[:2]
+    lex, polar = mine_lexicon(reviews, sst_rows, sst_adjectives=sst_adjectives)
+    evaluative = set(lex) | set().union(*sst_adjectives) | EVALUATIVE_EXTRA if version >= 3 else ()
     judge = Judge(polar, evaluative)
-    clauses = qualifying_clauses(reviews, lex, judge)
-    stances = stance_variants(reviews, judge)
-    events = event_variants(reviews, judge)
+    plain = unnegated_sentences(reviews)
+    clauses = qualifying_clauses(plain, lex, judge)
+    stances = stance_variants(plain, judge)
+    events = event_variants(plain, judge)
     pairs = subject_adjective_pairs(clauses) + domain_pairs()
-    feelings = feeling_and_verb_variants(reviews, judge)
+    feelings = feeling_and_verb_variants(plain, judge)
 
     def is_dev(rid):
         return random.Random(f"{seed}:dev:{rid}").random() < dev_frac

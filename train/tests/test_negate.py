@@ -23,7 +23,7 @@ SST = os.path.join(ROOT, N.DEFAULT_SST)
 
 def clause(sentence, lex=None):
     lex = lex or {"friendly": 1, "dirty": 0, "good": 1, "bad": 0}
-    low = N.lower(sentence).lower()
+    low = N.fold(sentence)
     m = [m for m in N.CLAUSE_RE.finditer(low) if m.group(3) in lex and N.is_copula(low, m)]
     assert len(m) == 1, (sentence, m)
     return N.Clause(sentence, m[0], lex[m[0].group(3)])
@@ -89,18 +89,19 @@ class TestVariants(unittest.TestCase):
                    ("blitzer-mds/kitchen:3", 0, "I loved the colour but it is awful."),       # "but": no source
                    ("imdb/train.tsv.gz:4", 0, "The hero broke down in tears."),             # not a product review
                    ("blitzer-mds/kitchen:5", 1, "The new model delivered on every promise.")]
+        plain = N.unnegated_sentences(reviews)
         r = random.Random(0)
-        stances = {(rid, s): (p, {neg(r) for _ in range(50)}) for rid, s, p, neg in N.stance_variants(reviews, judge)}
+        stances = {(rid, s): (p, {neg(r) for _ in range(50)}) for rid, s, p, neg in N.stance_variants(plain, judge)}
         self.assertEqual(stances, {("blitzer-mds/kitchen:1", "I really loved this kettle."):
                                    (1, {"i did not love this kettle.", "i didn't love this kettle.",
                                         "i never loved this kettle."})})
-        events = {(rid, s): (p, {neg(r) for _ in range(50)}) for rid, s, p, neg in N.event_variants(reviews, judge)}
+        events = {(rid, s): (p, {neg(r) for _ in range(50)}) for rid, s, p, neg in N.event_variants(plain, judge)}
         # the review of the first sentence is positive, the lid breaking is not: only review 2's sentence qualifies
         self.assertEqual(events, {("blitzer-mds/kitchen:2", "The lid broke after a week."):
                                   (0, {"the lid never broke after a week.", "the lid has not broken after a week.",
                                        "the lid hasn't broken after a week."})})
         feelings = {s: (p, {neg(r) for _ in range(50)})
-                    for _, s, p, neg in N.feeling_and_verb_variants(reviews, judge)}
+                    for _, s, p, neg in N.feeling_and_verb_variants(plain, judge)}
         # a negative feeling loses its degree adverb ("not very disappointed" is still disappointed)
         self.assertEqual(feelings["I was very disappointed."],
                          (0, {"i was not disappointed.", "i wasn't disappointed.", "i was never disappointed."}))
@@ -115,7 +116,7 @@ class TestJudge(unittest.TestCase):
         lex = {"delicious": 1}
         for evaluative, expected in ((frozenset(), 1), ({"loved", "delicious"}, 0)):
             reviews = [("kotzias-sentences/yelp:1", 1, sentence)]
-            got = N.qualifying_clauses(reviews, lex, N.Judge(polar, evaluative))
+            got = N.qualifying_clauses(N.unnegated_sentences(reviews), lex, N.Judge(polar, evaluative))
             self.assertEqual(len(got), expected, evaluative)
         # the other polarity is refused by every rule set; the clause's own adjective does not count against it
         self.assertFalse(N.Judge(polar).ok("the soup was great but awful", "", 1))
@@ -180,7 +181,7 @@ class TestGenerate(unittest.TestCase):
         self.assertTrue(rows)
         by_rule = collections.defaultdict(list)
         for text, label, rule in rows:
-            by_rule[rule].append((N.lower(text).lower(), label))
+            by_rule[rule].append((N.fold(text), label))
         self.assertIn("neg_copula", by_rule)
         for text, label in by_rule["neg_copula"]:
             # the negation flips the source adjective's polarity
