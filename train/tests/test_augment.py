@@ -265,7 +265,7 @@ class TestAgainstBehaviourSet(unittest.TestCase):
 
     def test_default_keeps_out_every_case_file(self):
         blind = []
-        for name in ("holdout.jsonl", "holdout2.jsonl"):
+        for name in ("holdout.jsonl", "holdout2.jsonl", "holdout3.jsonl"):
             path = os.path.join(TRAIN, "behaviour", name)
             blind += [json.loads(line)["text"] for line in open(path, encoding="utf-8") if line.strip()]
         self.assertEqual(A.load_behaviour(A.DEFAULT_BEHAVIOUR), self.cases + blind)
