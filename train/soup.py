@@ -8,9 +8,12 @@ ensemble of logits). The FFF trees are averaged like every other matrix: a node'
 product with its (averaged) weight row, which stays close to each ingredient's when they agree.
 
 Every checkpoint must be a folder that `npx ufb convert` reads (train/assemble2.py writes them), of the same
-architecture and tokenizer. The soup is written in the same layout (model.safetensors in f32, the first
-ingredient's config.json, model_config.json and tokenizer.json) with SOUP.json naming the ingredients and weights;
-`ufb convert` then quantizes it as any other checkpoint.
+architecture and tokenizer; after the first, an ingredient may also be a package unpacked by `npx ufb unpack
+<package> <dir>` (int8 weights dequantized) — so a shipped soup, whose ingredients are gone, can be averaged with
+new fine-tunings from the same pretrained encoder (weight it by the number of checkpoints it holds). The soup
+is written in the same layout (model.safetensors in f32, the first ingredient's config.json, model_config.json
+and tokenizer.json) with SOUP.json naming the ingredients and weights; `ufb convert` then quantizes it as any
+other checkpoint.
 """
 from __future__ import annotations
 
@@ -34,10 +37,51 @@ def file_digest(path: str) -> str:
         return hashlib.sha256(f.read()).hexdigest()
 
 
+def is_unpacked_package(folder: str) -> bool:
+    """A folder `npx ufb unpack` wrote (model.safetensors, package-config.json, tokenizer.json), not a checkpoint."""
+    return not os.path.exists(os.path.join(folder, "config.json")) and os.path.exists(os.path.join(folder, "package-config.json"))
+
+
+def package_config_expected(checkpoint: str) -> dict:
+    """What `ufb convert` puts in a package's config for this checkpoint (the fields a soup depends on)."""
+    with open(os.path.join(checkpoint, "config.json"), encoding="utf-8") as f:
+        config = json.load(f)
+    arch = config["arch"]
+    expected = {"numLayers": arch["num_transformer_layers"], "hiddenSize": arch["hidden_size"],
+                "numHeads": arch["attention"]["num_attention_heads"], "fffTrees": arch["intermed_size"],
+                "fffDepth": arch["intermed_depth"], "vocabSize": arch["embedding"]["vocab_size"],
+                "maxSeqLength": arch["embedding"]["max_seq_length"]}
+    if "id2label" in config:
+        expected["labels"] = [config["id2label"][str(i)] for i in range(len(config["id2label"]))]
+    return expected
+
+
+def check_unpacked(first: str, package: str) -> None:
+    """An unpacked package (e.g. an earlier soup that exists only as its int8 package) joins a soup when its
+    tokenizer is byte for byte the checkpoint's and its config has the checkpoint's shape and labels — heads
+    matter though no tensor shape shows them."""
+    tok = os.path.join(package, "tokenizer.json")
+    if not os.path.exists(tok):
+        raise SystemExit(f"{package}: no tokenizer.json (unpacked by an older `npx ufb unpack`: unpack it again)")
+    if not os.path.exists(os.path.join(first, "tokenizer.json")) or file_digest(tok) != file_digest(os.path.join(first, "tokenizer.json")):
+        raise SystemExit(f"{package}: tokenizer.json differs from {first}'s: not the same model to average")
+    with open(os.path.join(package, "package-config.json"), encoding="utf-8") as f:
+        got = json.load(f)["config"]
+    for field, want in package_config_expected(first).items():
+        if got.get(field) != want:
+            raise SystemExit(f"{package}: package config {field} is {got.get(field)!r}, {first} has {want!r}: "
+                             "not the same model to average")
+
+
 def check_compatible(checkpoints: list[str]) -> None:
     """Same architecture, labels and tokenizer, else the mean of the weights means nothing."""
     first = checkpoints[0]
+    if is_unpacked_package(first):
+        raise SystemExit(f"{first}: the first ingredient must be a checkpoint (config.json): the soup takes its config files")
     for other in checkpoints[1:]:
+        if is_unpacked_package(other):
+            check_unpacked(first, other)
+            continue
         for name in COPIED:
             a, b = os.path.join(first, name), os.path.join(other, name)
             if os.path.exists(a) != os.path.exists(b):
@@ -78,7 +122,13 @@ def make_soup(checkpoints: list[str], out_dir: str, weights: list[float] | None 
     if len(weights) != len(checkpoints) or any(w < 0 for w in weights) or sum(weights) <= 0:
         raise SystemExit("--weights: one non-negative weight per checkpoint, not all zero")
     check_compatible(checkpoints)
-    tensors = average([read_safetensors(os.path.join(c, "model.safetensors")) for c in checkpoints], weights)
+    sets = [read_safetensors(os.path.join(c, "model.safetensors")) for c in checkpoints]
+    for c, ts in zip(checkpoints[1:], sets[1:]):
+        if is_unpacked_package(c):
+            # packages do not store attention's norm_factor (1/sqrt(head size), a constant of the shape the config check
+            # above compared): the checkpoint's value stands in
+            ts.update({k: v for k, v in sets[0].items() if k.endswith(".norm_factor") and k not in ts})
+    tensors = average(sets, weights)
     os.makedirs(out_dir, exist_ok=True)
     write_safetensors(tensors, os.path.join(out_dir, "model.safetensors"))
     for name in COPIED:
@@ -88,6 +138,7 @@ def make_soup(checkpoints: list[str], out_dir: str, weights: list[float] | None 
     record = {"method": "weighted mean of every tensor (model soup)",
               "ingredients": [{"checkpoint": os.path.basename(os.path.normpath(c)),
                                "sha256": file_digest(os.path.join(c, "model.safetensors")), "weight": w}
+                              | ({"unpacked_package": True} if is_unpacked_package(c) else {})
                               for c, w in zip(checkpoints, weights)]}
     with open(os.path.join(out_dir, "SOUP.json"), "w", encoding="utf-8") as f:
         json.dump(record, f, indent=2)

@@ -11,7 +11,7 @@
 4. compares the engine with PyTorch: hidden states and logits (the embedding package: its mean-pooled
    vectors) to --tol (abs), every FFF path exactly; the embedding package's manifest says kind "embedding";
 5. `npx ufb unpack` of the classifier package loads (`pipeline.load_packed`) into a fresh model with every
-   tensor equal to the trained one.
+   tensor equal to the trained one, and `soup.py` averages it with its checkpoint back to the checkpoint.
 Exits non-zero on any difference.
 """
 from __future__ import annotations
@@ -32,7 +32,8 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 from pipeline import load_packed, quantized_state  # noqa: E402
 from prepare_data import save_u16  # noqa: E402
-from ufb.export import arch_dict, export_checkpoint, load_checkpoint  # noqa: E402
+from soup import make_soup  # noqa: E402
+from ufb.export import arch_dict, export_checkpoint, load_checkpoint, read_safetensors  # noqa: E402
 from ufb.model import UFBConfig, UFBForMLM, classifier_from_mlm  # noqa: E402
 from ufb.wordpiece import WordPiece, load_vocab_from_tokenizer_json  # noqa: E402
 
@@ -232,6 +233,12 @@ def main():
     for k, v in clf.state_dict().items():
         if not torch.equal(v, back.state_dict()[k]):
             errors.append(f"ufb unpack: {k} differs from the trained classifier after convert --dtype f32 and unpack")
+    # ... and joins a soup with the checkpoint it came from (train/soup.py): f32 round trip, so the mean is the checkpoint
+    souped = os.path.join(args.work, "soup-classifier")
+    make_soup([ck_clf, unpacked], souped)
+    want, got = (read_safetensors(os.path.join(d, "model.safetensors")) for d in (ck_clf, souped))
+    if set(want) != set(got) or any(not np.array_equal(want[k], got[k]) for k in want):
+        errors.append("soup.py: the checkpoint and its own unpacked package do not average to the checkpoint")
     if errors:
         print("FAIL\n" + "\n".join(errors))
         return 1

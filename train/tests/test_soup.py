@@ -14,7 +14,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 
 import predict  # noqa: E402
 import soup  # noqa: E402
-from ufb.export import export_checkpoint, load_checkpoint, read_safetensors  # noqa: E402
+from ufb.export import export_checkpoint, load_checkpoint, read_safetensors, write_safetensors  # noqa: E402
 from ufb.model import UFBConfig, UFBForMLM, classifier_from_mlm  # noqa: E402
 from ufb.text_v2 import TokenizerV2  # noqa: E402
 
@@ -97,6 +97,54 @@ class TestSoup(unittest.TestCase):
         with self.assertRaises(SystemExit):
             soup.make_soup([a, a], os.path.join(self.d, "s3"), [1.0])
         self.assertFalse(any(os.path.exists(os.path.join(self.d, s)) for s in ("s1", "s2", "s3")))
+
+
+    def unpacked(self, name, model, heads=None, tokenizer=TOKENIZER, labels=("negative", "positive")):
+        """The layout `npx ufb unpack` writes (the end-to-end run through the CLI is in tiny_pipeline.py)."""
+        path = os.path.join(self.d, name)
+        os.makedirs(path)
+        state = {k: v.detach().numpy() for k, v in model.state_dict().items() if not k.endswith(".norm_factor")}
+        write_safetensors(state, os.path.join(path, "model.safetensors"))
+        cfg = model.cfg
+        config = {"hiddenSize": cfg.hidden_size, "numLayers": cfg.num_layers, "numHeads": heads or cfg.num_heads,
+                  "fffTrees": cfg.fff_trees, "fffDepth": cfg.fff_depth, "vocabSize": cfg.vocab_size,
+                  "maxSeqLength": cfg.max_seq_length, "kind": "classifier", "labels": list(labels)}
+        with open(os.path.join(path, "package-config.json"), "w", encoding="utf-8") as f:
+            json.dump({"name": name, "config": config}, f)
+        if tokenizer:
+            with open(tokenizer, "rb") as src, open(os.path.join(path, "tokenizer.json"), "wb") as dst:
+                dst.write(src.read())
+        return path
+
+    def test_an_unpacked_package_joins_after_a_checkpoint(self):
+        a = self.export("a", tiny_classifier(1))
+        p = self.unpacked("p", tiny_classifier(2))
+        record = soup.make_soup([a, p], os.path.join(self.d, "s"), [1.0, 3.0])
+        ta, tp = (read_safetensors(os.path.join(x, "model.safetensors")) for x in (a, p))
+        ts = read_safetensors(os.path.join(self.d, "s", "model.safetensors"))
+        self.assertEqual(set(ts), set(ta))
+        self.assertTrue(set(ta) - set(tp) and all(k.endswith(".norm_factor") for k in set(ta) - set(tp)))
+        for k in ta:
+            want = 0.25 * ta[k].astype(np.float64) + 0.75 * tp[k] if k in tp else ta[k]  # a constant of the shape
+            np.testing.assert_allclose(ts[k], want, rtol=0, atol=1e-7, err_msg=k)
+        self.assertEqual([i.get("unpacked_package", False) for i in record["ingredients"]], [False, True])
+        self.assertFalse(os.path.exists(os.path.join(self.d, "s", "package-config.json")))
+        load_checkpoint(os.path.join(self.d, "s"))
+
+    def test_an_unpacked_package_of_another_model_is_refused(self):
+        a = self.export("a", tiny_classifier(1))
+        cases = {
+            "heads": self.unpacked("heads", tiny_classifier(2), heads=1),  # same tensor shapes, other attention
+            "labels": self.unpacked("labels", tiny_classifier(2), labels=("neg", "pos")),
+            "no-tokenizer": self.unpacked("no-tokenizer", tiny_classifier(2), tokenizer=None),
+            "deeper": self.unpacked("deeper", tiny_classifier(2, depth=3)),
+        }
+        for why, p in cases.items():
+            with self.assertRaises(SystemExit, msg=why):
+                soup.make_soup([a, p], os.path.join(self.d, "s-" + why))
+            self.assertFalse(os.path.exists(os.path.join(self.d, "s-" + why)), why)
+        with self.assertRaises(SystemExit):  # the soup's config files come from the first ingredient
+            soup.make_soup([self.unpacked("first", tiny_classifier(3)), a], os.path.join(self.d, "s-first"))
 
 
 class TestPredict(unittest.TestCase):
