@@ -35,6 +35,8 @@ const { positionals, values } = parseArgs({
     aug: { type: "string" },
     // classify: negation minimal pairs from train/negate.py (split `neg`)
     neg: { type: "string" },
+    // classify: a second rule set of train/negate.py (`--version 3`) as split `neg3`, so one call can compare the two
+    neg3: { type: "string" },
     imdb: { type: "boolean", default: false },
     // classify: also IMDb test reviews (imdb_test) and the endings of long IMDb reviews (imdb_tail)
     "imdb-more": { type: "boolean", default: false },
@@ -196,7 +198,7 @@ function readTsv(path: string, textFirst: boolean): { text: string; label: numbe
  * cls.json.xz: every labelled split the fine-tuning and evaluation use, tokenized with the shipped tokenizer
  * (template and truncation to 128 tokens included): SST-2 train/dev, the augmentation TSV, Kotzias sentences,
  * Blitzer and IMDb-train reviews (truncated), with --imdb-more IMDb-test reviews (truncated) and the last 126 tokens
- * of every IMDb train/test review longer than 128 (imdb_tail), with --neg train/negate.py's rows (neg), the behaviour set.
+ * of every IMDb train/test review longer than 128 (imdb_tail), with --neg train/negate.py's rows (neg; --neg3 another rule set as neg3), the behaviour set.
  */
 function buildClassification(): void {
   const out = values.out!;
@@ -227,6 +229,7 @@ function buildClassification(): void {
   }
   if (values.aug) splits.aug = encode(readTsv(values.aug, true));
   if (values.neg) splits.neg = encode(readTsv(values.neg, true));
+  if (values.neg3) splits.neg3 = encode(readTsv(values.neg3, true));
   if (values.behaviour) {
     const cases = readFileSync(values.behaviour, "utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as { id: string; phenomenon: string; text: string; label: number });
     splits.behaviour = { ...encode(cases), phenomenon: cases.map((c) => c.phenomenon), case_ids: cases.map((c) => c.id) };
