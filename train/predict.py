@@ -2,9 +2,10 @@
 
     /usr/bin/python3 train/predict.py .train-out/gen7-ship/ufb-sst2-2x9 --out train/results/gen7/ufb-sst2-2x9-sst2-dev-predictions.json
 
-Writes the format train/summarize.py writes from a GPU job (ufb-sst2-dev-predictions-v1: per sentence the gold label,
-the prediction and the logits), for checkpoints made on the CPU side (train/soup.py): the independent reference
-that test/node/default-model.test.ts holds the engine's int8 package to. Texts are tokenized by the checkpoint's own
+Writes the file train/summarize.py writes from a GPU job (`summarize.predictions_record`,
+ufb-sst2-dev-predictions-v1: per sentence the gold label, the prediction and the logits), for checkpoints made on
+the CPU side (train/soup.py): the independent reference that test/node/default-model.test.ts holds the engine's
+int8 package to. Texts are tokenized by the checkpoint's own
 tokenizer.json through train/ufb/text_v2.py (held equal to the engine's tokenizer by test_text_v2.py).
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ufb.export import load_checkpoint  # noqa: E402
 from ufb.model import UFBForSequenceClassification  # noqa: E402
 from ufb.text_v2 import TokenizerV2  # noqa: E402
+from summarize import predictions_record  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_DATA = os.path.join(ROOT, "test", "data", "sst2-dev.tsv")
@@ -62,13 +64,10 @@ def predict(ckpt: str, data: str, weights: str = "PyTorch f32 (before int8 expor
         out, _ = model(ids, mask, conditional=True)
         for k, z in zip(order[i:i + batch], out.float().tolist()):
             logits[k] = z
-    ex = [{"i": i, "label": label, "pred": int(z[1] > z[0]), "logits": [round(z[0], 5), round(z[1], 5)]}
-          for i, ((_, label), z) in enumerate(zip(rows, logits))]
     with open(os.path.join(ckpt, "config.json"), encoding="utf-8") as f:
-        labels = json.load(f).get("id2label", {"0": "negative", "1": "positive"})
-    return {"format": "ufb-sst2-dev-predictions-v1", "model": os.path.basename(os.path.normpath(ckpt)),
-            "weights": weights, "labels_names": [labels[k] for k in sorted(labels, key=int)],
-            "accuracy": round(sum(e["pred"] == e["label"] for e in ex) / len(ex), 6), "n": len(ex), "examples": ex}
+        names = json.load(f).get("id2label", {"0": "negative", "1": "positive"})
+    return predictions_record(os.path.basename(os.path.normpath(ckpt)), weights, [names[k] for k in sorted(names, key=int)],
+                              [label for _, label in rows], logits)
 
 
 def main() -> None:

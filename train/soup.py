@@ -56,15 +56,9 @@ def package_config_expected(checkpoint: str) -> dict:
     return expected
 
 
-def check_unpacked(first: str, package: str) -> None:
-    """An unpacked package (e.g. an earlier soup that exists only as its int8 package) joins a soup when its
-    tokenizer is byte for byte the checkpoint's and its config has the checkpoint's shape and labels — heads
-    matter though no tensor shape shows them."""
-    tok = os.path.join(package, "tokenizer.json")
-    if not os.path.exists(tok):
-        raise SystemExit(f"{package}: no tokenizer.json (unpacked by an older `npx ufb unpack`: unpack it again)")
-    if not os.path.exists(os.path.join(first, "tokenizer.json")) or file_digest(tok) != file_digest(os.path.join(first, "tokenizer.json")):
-        raise SystemExit(f"{package}: tokenizer.json differs from {first}'s: not the same model to average")
+def check_unpacked_config(first: str, package: str) -> None:
+    """An unpacked package (e.g. an earlier soup that exists only as its int8 package) has no config.json: its
+    package config must have the checkpoint's shape and labels — heads matter though no tensor shape shows them."""
     with open(os.path.join(package, "package-config.json"), encoding="utf-8") as f:
         got = json.load(f)["config"]
     for field, want in package_config_expected(first).items():
@@ -79,10 +73,11 @@ def check_compatible(checkpoints: list[str]) -> None:
     if is_unpacked_package(first):
         raise SystemExit(f"{first}: the first ingredient must be a checkpoint (config.json): the soup takes its config files")
     for other in checkpoints[1:]:
-        if is_unpacked_package(other):
-            check_unpacked(first, other)
-            continue
-        for name in COPIED:
+        unpacked = is_unpacked_package(other)
+        if unpacked:
+            check_unpacked_config(first, other)
+        # an unpacked package brings the tokenizer (`npx ufb unpack` copies it) but not the checkpoint's config files
+        for name in ("tokenizer.json",) if unpacked else COPIED:
             a, b = os.path.join(first, name), os.path.join(other, name)
             if os.path.exists(a) != os.path.exists(b):
                 raise SystemExit(f"{other}: {name} is {'missing' if os.path.exists(a) else 'extra'} (against {first})")

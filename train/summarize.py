@@ -18,6 +18,16 @@ def load(d):
         return json.load(f)
 
 
+def predictions_record(model: str, weights: str, labels_names: list[str], labels: list[int],
+                       logits: list[list[float]]) -> dict:
+    """The ufb-sst2-dev-predictions-v1 file that test/node/default-model.test.ts holds a package to: per sentence the
+    gold label, the prediction and the logits of a two-label classifier."""
+    ex = [{"i": i, "label": l, "pred": int(z[1] > z[0]), "logits": [round(z[0], 5), round(z[1], 5)]}
+          for i, (l, z) in enumerate(zip(labels, logits))]
+    return {"format": "ufb-sst2-dev-predictions-v1", "model": model, "weights": weights, "labels_names": labels_names,
+            "accuracy": round(sum(e["pred"] == e["label"] for e in ex) / len(ex), 6), "n": len(ex), "examples": ex}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--generation", required=True, help="e.g. gen4: names the summary's format")
@@ -38,11 +48,7 @@ def main():
         name, d = spec.split("=", 1)
         with open(os.path.join(d, "predictions.json")) as f:
             p = json.load(f)["sst2_dev"]
-        ex = [{"i": i, "label": l, "pred": int(z[1] > z[0]), "logits": [round(z[0], 5), round(z[1], 5)]}
-              for i, (l, z) in enumerate(zip(p["labels"], p["f32"]))]
-        out = {"format": "ufb-sst2-dev-predictions-v1", "model": name, "weights": "PyTorch f32 (before int8 export)",
-               "labels_names": ["negative", "positive"],
-               "accuracy": round(sum(e["pred"] == e["label"] for e in ex) / len(ex), 6), "n": len(ex), "examples": ex}
+        out = predictions_record(name, "PyTorch f32 (before int8 export)", ["negative", "positive"], p["labels"], p["f32"])
         with open(os.path.join(a.out, f"{name}-sst2-dev-predictions.json"), "w") as f:
             json.dump(out, f, separators=(",", ":"))
         print(f"{name}: f32 accuracy {out['accuracy']}")
