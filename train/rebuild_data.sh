@@ -4,6 +4,8 @@
 #   bash train/rebuild_data.sh          # both folders below
 #   bash train/rebuild_data.sh ft       # .data/ft-2x9: fine-tunings of the committed 2 x 9 MLM (run_gpu3.sh)
 #   bash train/rebuild_data.sh embed    # .data/embed-2x9: embedding variants of the same MLM (run_gpu4.sh -)
+#   bash train/rebuild_data.sh combo    # both, then .data/combo: ft-2x9 + embed.json.xz (hard links, 57.7 MiB),
+#                                       # one call with classifier jobs and an embedding job side by side
 # Every intermediate goes to a folder of its own and is skipped when it exists (delete it to rebuild):
 #   .data/ufb2     pretraining streams and held-out text (prepare_reviews.ts pretrain), aug3.tsv (augment.py)
 #   .data/distill  300,000 unlabelled review sentences for distillation (prepare_reviews.ts distill)
@@ -19,7 +21,7 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 "$PY" -c "import numpy" 2>/dev/null || { echo "$PY has no numpy (PYTHON=/usr/bin/python3 after 'npm run test:train' installed python3-torch)" >&2; exit 1; }
 what=${1:-all}
-case "$what" in all | ft | embed) ;; *) echo "usage: bash train/rebuild_data.sh [all|ft|embed]" >&2; exit 2 ;; esac
+case "$what" in all | ft | embed | combo) ;; *) echo "usage: bash train/rebuild_data.sh [all|ft|embed|combo]" >&2; exit 2 ;; esac
 step() { printf '== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
 u16_head() { "$PY" -c "import sys; sys.path.insert(0, 'train'); from prepare_data import load_u16, save_u16; save_u16(sys.argv[2], load_u16(sys.argv[1])[:int(sys.argv[3])])" "$@"; }
 mlm_into() {
@@ -58,6 +60,8 @@ if [[ "$what" != embed ]]; then
     for p in "${pids[@]}"; do wait "$p"; done
     "$PY" train/ensemble_logits.py --out .data/label7/teacher-gen7.npy .data/label7/ufb-sst2-2x9.npy .data/label7/ufb-sst2-1x11.npy
   fi
+fi
+if [[ "$what" != embed && ! -s .data/ft-2x9/mlm-results.json ]]; then
   step "fine-tuning call → .data/ft-2x9"
   rm -rf .data/ft-2x9 && mkdir -p .data/ft-2x9
   npx node train/prepare_reviews.ts classify --imdb --imdb-more --aug .data/ufb2/aug3.tsv --neg .data/neg/neg.tsv \
@@ -69,7 +73,7 @@ if [[ "$what" != embed ]]; then
   du -sh .data/ft-2x9
 fi
 
-if [[ "$what" != ft ]]; then
+if [[ "$what" != ft && ! -s .data/embed-2x9/mlm-results.json ]]; then
   step "embedding call → .data/embed-2x9"
   wordnet=()
   if [[ -z "${NO_WORDNET:-}" ]]; then
@@ -81,4 +85,11 @@ if [[ "$what" != ft ]]; then
   npx node train/prepare_reviews.ts embed --out .data/embed-2x9 --unsup-sentences 120000 "${wordnet[@]}"
   mlm_into .data/embed-2x9
   du -sh .data/embed-2x9
+fi
+
+if [[ "$what" == combo ]]; then
+  step "combined call → .data/combo"
+  rm -rf .data/combo && mkdir -p .data/combo
+  ln .data/ft-2x9/* .data/combo/ && ln .data/embed-2x9/embed.json.xz .data/combo/
+  du -sh .data/combo
 fi
