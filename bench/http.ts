@@ -155,6 +155,8 @@ interface LoadRun {
   latencies: number[];
   server: number[];
   errors: number;
+  /** what the first failed request got: its status and body, or the fetch error */
+  firstError?: string;
   seconds: number;
 }
 
@@ -169,13 +171,16 @@ async function load(client: Client, text: string | null, count: number, seconds:
       issued++;
       try {
         const r = text === null ? await client.healthz() : await client.post(route(), { text });
-        if (r.status !== 200) run.errors++;
-        else {
+        if (r.status !== 200) {
+          run.errors++;
+          run.firstError ??= `HTTP ${r.status} ${r.body.slice(0, 200)}`;
+        } else {
           run.latencies.push(r.ms);
           if (r.serverMs !== undefined) run.server.push(r.serverMs);
         }
-      } catch {
+      } catch (e) {
         run.errors++;
+        run.firstError ??= e instanceof Error ? e.message : String(e);
       }
     }
   };
@@ -213,7 +218,9 @@ async function main(): Promise<void> {
   const modelVars: Record<string, string> = o.model ? { [TASK === "embed" ? "EMBED_MODEL" : "MODEL"]: o.model } : {};
   const seeded = await seedLocalBucket(pkg, { name, version: pinned ?? pkg.contentVersion, log });
   log(`default model ${name}@${seeded.version} in the local bucket (${seeded.written.length ? `wrote ${seeded.written.length} objects` : "already there"}); requests: POST ${route()}`);
-  serverVars = modelVars;
+  // the bench is one client sending thousands of requests: the Worker's per-client rate limit (wrangler.toml) would
+  // answer most of them 429, so it is off here; its own cost is one binding call, measured by nothing below
+  serverVars = { RATE_LIMIT: "off", ...modelVars };
   if (o.model) SUITE = `http.${o.model}`;
   const logFile = join(mkdtempSync(join(tmpdir(), "ufb-bench-http-")), "wrangler.log");
   log(`wrangler dev output → ${logFile}; ${loadAverage()}`);
@@ -222,7 +229,18 @@ async function main(): Promise<void> {
   const texts: { kind: "short" | "long"; text: string; tokens: number }[] = [];
 
   // warm: one server, texts fitted, warm-up, then R repeats of (sequential latency, throughput) per text
-  await withServer(logFile, async (_server, client) => {
+  await withServer(logFile, async (server, client) => {
+    // a failed request means the server under test broke (wrangler dev's esbuild service has been seen to crash
+    // mid-run): stop with what failed instead of writing NaN medians as if they were measurements
+    const check = async (phase: string, ...runs: LoadRun[]) => {
+      const failed = runs.find((r) => r.errors > 0);
+      if (!failed) return;
+      const exit = await Promise.race([server.exited, new Promise<"running">((resolve) => setTimeout(() => resolve("running"), 100))]);
+      throw new Error(
+        `${phase}: ${runs.reduce((n, r) => n + r.errors, 0)} requests failed, the first with ${failed.firstError}; ` +
+          `wrangler dev ${exit === "running" ? "still running" : `exited (${exit})`}; its output: ${logFile}`,
+      );
+    };
     const models = (await client.get("/v1/models")) as { models: { name: string; config: { max_seq_length: number } }[] };
     const maxLen = models.models.find((m) => m.name === name)?.config.max_seq_length ?? 128;
     for (const [kind, target] of [["short", 20], ["long", Math.min(128, maxLen)]] as const) {
@@ -230,17 +248,19 @@ async function main(): Promise<void> {
       texts.push({ kind, ...fit });
       log(`${kind} text: ${fit.tokens} tokens (${fit.text.split(" ").length} words)`);
     }
-    for (const t of texts) await load(client, t.text, o.quick ? 10 : 50, 10, 1); // warm-up (JIT, caches)
+    for (const t of texts) await check(`warm-up, ${t.kind} text`, await load(client, t.text, o.quick ? 10 : 50, 10, 1)); // JIT, caches
     const per: Record<string, number[]> = {};
     const add = (k: string, v: number) => (per[k] ??= []).push(v);
     await load(client, null, 20, 5, 1);
     for (let r = 0; r < o.repeats; r++) {
       const base = await load(client, null, o.requests, o.seconds / 2, 1);
+      await check(`repeat ${r + 1}/${o.repeats}, GET /healthz`, base);
       add("healthz.warm.p50|ms", percentile(base.latencies, 50));
       add("healthz.warm.p99|ms", percentile(base.latencies, 99));
       for (const t of texts) {
         const seq = await load(client, t.text, o.requests, o.seconds, 1);
         const thr = await load(client, t.text, o.requests * 4, o.seconds / 2, o.concurrency);
+        await check(`repeat ${r + 1}/${o.repeats}, ${t.kind} text`, seq, thr);
         const p = `${TASK}.${t.kind}.warm`;
         add(`${p}.p50|ms`, percentile(seq.latencies, 50));
         add(`${p}.p95|ms`, percentile(seq.latencies, 95));
