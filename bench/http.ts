@@ -230,8 +230,8 @@ async function main(): Promise<void> {
 
   // warm: one server, texts fitted, warm-up, then R repeats of (sequential latency, throughput) per text
   await withServer(logFile, async (server, client) => {
-    // a failed request means the server under test broke (wrangler dev's esbuild service has been seen to crash
-    // mid-run): stop with what failed instead of writing NaN medians as if they were measurements
+    // a failed request means something else than the model is being measured (a 429 of the rate limiter, a server
+    // that went down): stop with what failed instead of writing NaN medians as if they were measurements
     const check = async (phase: string, ...runs: LoadRun[]) => {
       const failed = runs.find((r) => r.errors > 0);
       if (!failed) return;
