@@ -31,7 +31,7 @@ import { join } from "node:path";
 import { REPO, readDevVars, readWorkerConfig } from "../scripts/lib/config.ts";
 import { seedLocalBucket } from "../scripts/lib/local-bucket.ts";
 import { readPackageDir } from "../scripts/lib/package.ts";
-import { type DevServer, freePort, startDev, waitReady } from "../scripts/lib/wrangler-dev.ts";
+import { type DevServer, startDevOnFreePort } from "../scripts/lib/wrangler-dev.ts";
 import { type Entry, entry, loadAverage, median, percentile, table, writeResults } from "./http-results.ts";
 
 let SUITE = "http";
@@ -192,10 +192,8 @@ async function load(client: Client, text: string | null, count: number, seconds:
 let serverVars: Record<string, string> = {};
 
 async function withServer<T>(logFile: string, work: (server: DevServer, client: Client) => Promise<T>, vars?: Record<string, string>): Promise<T> {
-  const port = await freePort();
-  const server = startDev({ port, output: { logFile }, args: ["--log-level", "warn"], vars: { ...serverVars, ...vars } });
+  const server = await startDevOnFreePort({ output: { logFile }, args: ["--log-level", "warn"], vars: { ...serverVars, ...vars } }, 180);
   try {
-    await waitReady(server, 180);
     return await work(server, new Client(server.url, readDevVars().vars.API_TOKEN));
   } finally {
     await server.stop();

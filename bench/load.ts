@@ -24,7 +24,7 @@ import { join } from "node:path";
 import { REPO, readDevVars, readWorkerConfig } from "../scripts/lib/config.ts";
 import { seedLocalBucket } from "../scripts/lib/local-bucket.ts";
 import { readPackageDir } from "../scripts/lib/package.ts";
-import { type DevServer, freePort, startDev, waitReady } from "../scripts/lib/wrangler-dev.ts";
+import { type DevServer, startDevOnFreePort } from "../scripts/lib/wrangler-dev.ts";
 
 const log = (line: string) => console.log(`[bench:load] ${line}`);
 
@@ -212,8 +212,7 @@ async function main(): Promise<void> {
       const pkg = readPackageDir(join(REPO, "weights", name!));
       await seedLocalBucket(pkg, { name: name!, version: pinned ?? pkg.contentVersion, log });
       const logFile = join(mkdtempSync(join(tmpdir(), "ufb-bench-load-")), "wrangler.log");
-      server = startDev({ port: await freePort(), output: { logFile }, args: ["--log-level", "warn"], vars: { RATE_LIMIT: "off" } });
-      await waitReady(server, 180);
+      server = await startDevOnFreePort({ output: { logFile }, args: ["--log-level", "warn"], vars: { RATE_LIMIT: "off" } }, 180);
       base = server.url;
       pid ??= workerdPid(server);
       log(`wrangler dev on ${base} (log ${logFile})${pid ? `, workerd pid ${pid}` : ""}`);

@@ -4,7 +4,7 @@
  * npx/bin wrapper, so the PID we hold is the one whose SIGTERM takes workerd and esbuild down with it.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { REPO } from "./config.ts";
@@ -30,6 +30,8 @@ export interface DevServer {
   /** SIGTERM to wrangler's CLI process (stops workerd too), SIGKILL after `graceMs`; resolves when it exited. */
   stop(graceMs?: number): Promise<void>;
   exited: Promise<number | null>;
+  /** Where its output goes, when not inherited. */
+  logFile?: string;
 }
 
 export function startDev(o: DevOptions): DevServer {
@@ -54,6 +56,7 @@ export function startDev(o: DevOptions): DevServer {
     child,
     url,
     exited,
+    logFile: o.output === "inherit" ? undefined : o.output.logFile,
     async stop(graceMs = 10_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGTERM");
@@ -70,7 +73,7 @@ export async function waitReady(server: DevServer, timeoutS = 120): Promise<numb
   let exited = false;
   void server.exited.then(() => (exited = true));
   while (performance.now() - t0 < timeoutS * 1000) {
-    if (exited) throw new Error(`wrangler dev exited before it answered ${server.url}/healthz`);
+    if (exited) throw new Error(`wrangler dev exited (code ${await server.exited}) before it answered ${server.url}/healthz${logTail(server)}`);
     try {
       const res = await fetch(`${server.url}/healthz`, { signal: AbortSignal.timeout(2000) });
       await res.arrayBuffer();
@@ -80,7 +83,40 @@ export async function waitReady(server: DevServer, timeoutS = 120): Promise<numb
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`wrangler dev did not answer ${server.url}/healthz within ${timeoutS} s`);
+  throw new Error(`wrangler dev did not answer ${server.url}/healthz within ${timeoutS} s${logTail(server)}`);
+}
+
+/**
+ * `startDev` + `waitReady` on a port that was free a moment ago. Between freePort() closing its probe and
+ * wrangler binding the port, another process can take it (a test run starts dozens of workerd processes on
+ * random ports): wrangler then exits with "Address already in use", and we try again on a new port. Any
+ * other failure is thrown as it is.
+ */
+export async function startDevOnFreePort(
+  o: Omit<DevOptions, "port" | "output"> & { output: { logFile: string } },
+  readyTimeoutS = 120,
+  attempts = 3,
+  pickPort: (ip?: string) => Promise<number> = freePort,
+): Promise<DevServer> {
+  for (let attempt = 1; ; attempt++) {
+    const logStart = existsSync(o.output.logFile) ? readFileSync(o.output.logFile).length : 0;
+    const server = startDev({ ...o, port: await pickPort(o.ip) });
+    try {
+      await waitReady(server, readyTimeoutS);
+      return server;
+    } catch (e) {
+      await server.stop();
+      const logged = existsSync(o.output.logFile) ? readFileSync(o.output.logFile).subarray(logStart).toString("utf8") : "";
+      if (attempt >= attempts || !logged.includes("Address already in use")) throw e;
+    }
+  }
+}
+
+/** The last lines wrangler wrote, for an error message (its own words say why it stopped). */
+function logTail(server: DevServer, lines = 30): string {
+  if (!server.logFile || !existsSync(server.logFile)) return "";
+  const tail = readFileSync(server.logFile, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  return tail ? `; the end of ${server.logFile}:\n${tail}` : "";
 }
 
 /** A TCP port that is free on `ip` right now. */

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO, readDevVars, readWorkerConfig } from "../../scripts/lib/config.ts";
 import { seedLocalBucket } from "../../scripts/lib/local-bucket.ts";
 import { readPackageDir } from "../../scripts/lib/package.ts";
-import { type DevServer, freePort, startDev, waitReady } from "../../scripts/lib/wrangler-dev.ts";
+import { type DevServer, startDevOnFreePort } from "../../scripts/lib/wrangler-dev.ts";
 
 /** Debian's package puts it here; CHROMIUM names another binary. */
 const CHROMIUM = [process.env.CHROMIUM, "/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p): p is string => !!p && existsSync(p));
@@ -39,8 +39,7 @@ beforeAll(async () => {
   // a bucket of its own (--persist-to), so the test neither depends on nor changes the developer's .wrangler/state
   const pkg = readPackageDir(join(REPO, "weights", name));
   await seedLocalBucket(pkg, { name, version: pinned ?? pkg.contentVersion, persistPath: join(tmp, "state/v3") });
-  server = startDev({ port: await freePort(), output: { logFile: join(tmp, "wrangler.log") }, args: ["--persist-to", join(tmp, "state"), "--log-level", "warn"] });
-  await waitReady(server, 180);
+  server = await startDevOnFreePort({ output: { logFile: join(tmp, "wrangler.log") }, args: ["--persist-to", join(tmp, "state"), "--log-level", "warn"] }, 180);
   const { models } = (await (await fetch(`${server.url}/v1/models`, { headers: auth })).json()) as {
     models: { name: string; labels: string[]; config: { num_layers: number; fff_depth: number; fff_trees: number } }[];
   };
