@@ -14,7 +14,7 @@ const Text = z.string().openapi({ minLength: 1, maxLength: LIMITS.maxTextChars, 
 const ModelName = z
   .string()
   .regex(LIMITS.modelNamePattern, "must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit")
-  .openapi({ description: "Model name (see GET /v1/models); when absent, the default model of the task (`default_for` in GET /v1/models).", example: "ufb-sst2-4x512" });
+  .openapi({ description: "Model name (see GET /v1/models); when absent, the default model of the task (`default_for` in GET /v1/models).", example: "ufb-sst2-2x9" });
 
 const textFields = {
   text: Text.optional().openapi({ description: "One text. Exactly one of `text` and `texts` is required." }),
@@ -64,7 +64,7 @@ const Count = z.int().min(0);
 
 export const ModelRef = z
   .object({ name: z.string(), version: z.string() })
-  .openapi("ModelRef", { description: "The model that answered.", example: { name: "ufb-sst2-4x512", version: "1" } });
+  .openapi("ModelRef", { description: "The model that answered.", example: { name: "ufb-sst2-2x9", version: "1" } });
 
 export const Usage = z
   .object({
