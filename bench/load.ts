@@ -1,6 +1,7 @@
 /**
  * `npm run bench:load [-- --url U --requests N --rounds R --mix all|classify|health --concurrency C --seconds S --every K
- * --pid P --no-build]`: a bounded load on the Worker, as a careful operator would run it before a release.
+ * --pid P --heap [--inspector-port I] --no-build]`: a bounded load on the Worker, as a careful operator would run it
+ * before a release.
  *
  * Without --url it builds the kernel, seeds the default model into the local R2 bucket and starts
  * `wrangler dev` on a free port (as bench/http.ts does, rate limiting off), then stops it. It sends N requests
@@ -12,7 +13,10 @@
  * rounds (issue 11's "2 × 10,000 at concurrency 32": --requests 10000 --rounds 2 --mix classify).
  * Every K requests (default 250) it reads GET /healthz?verbose=1: the isolate's
  * kernel memory and block cache (the memory series). With --pid P it also samples that process's RSS
- * (the local workerd; on Linux), which holds the simulator as well as the isolate.
+ * (the local workerd; on Linux), which holds the simulator as well as the isolate. With --heap it also forces a full
+ * GC in the Worker's isolate through wrangler dev's inspector (scripts/lib/inspector.ts; port I, default 9229 with
+ * --url; the bench's own server gets a free one) and records the live JS heap: the one figure that a leak in our
+ * TypeScript would grow. The forced GCs pause the isolate, so latency is measured without --heap.
  *
  * Prints errors by status (an answer other than the expected one), p50/p95/p99 latency, throughput and
  * the memory series, and writes bench/results/load-<time>.json.
@@ -24,6 +28,7 @@ import { join } from "node:path";
 import { REPO, readDevVars, readWorkerConfig } from "../scripts/lib/config.ts";
 import { seedLocalBucket } from "../scripts/lib/local-bucket.ts";
 import { readPackageDir } from "../scripts/lib/package.ts";
+import { IsolateInspector } from "../scripts/lib/inspector.ts";
 import { type DevServer, startDevOnFreePort } from "../scripts/lib/wrangler-dev.ts";
 
 const log = (line: string) => console.log(`[bench:load] ${line}`);
@@ -38,10 +43,12 @@ interface Options {
   pid: number | undefined;
   rounds: number;
   mix: "all" | "classify" | "health";
+  heap: boolean;
+  inspectorPort: number | undefined;
 }
 
 function options(argv: string[]): Options {
-  const o: Options = { url: undefined, requests: 4000, concurrency: 32, seconds: 60, every: 250, build: true, pid: undefined, rounds: 1, mix: "all" };
+  const o: Options = { url: undefined, requests: 4000, concurrency: 32, seconds: 60, every: 250, build: true, pid: undefined, rounds: 1, mix: "all", heap: false, inspectorPort: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const int = (min: number, max: number) => {
@@ -60,8 +67,10 @@ function options(argv: string[]): Options {
       const m = argv[++i];
       if (m !== "all" && m !== "classify" && m !== "health") throw new Error(`--mix: expected all, classify or health, got ${m}`);
       o.mix = m;
-    } else if (a === "--no-build") o.build = false;
-    else throw new Error(`unknown option ${a} (--url, --requests, --rounds, --mix, --concurrency, --seconds, --every, --pid, --no-build)`);
+    } else if (a === "--heap") o.heap = true;
+    else if (a === "--inspector-port") o.inspectorPort = int(1, 65535);
+    else if (a === "--no-build") o.build = false;
+    else throw new Error(`unknown option ${a} (--url, --requests, --rounds, --mix, --concurrency, --seconds, --every, --pid, --heap, --inspector-port, --no-build)`);
   }
   return o;
 }
@@ -113,10 +122,12 @@ interface MemorySample {
   cacheEntries?: number;
   evictions?: number;
   rssMiB?: number;
+  /** Live JS heap of the Worker's isolate after a forced full GC (--heap). */
+  jsHeapMiB?: number;
 }
 
 /** One round of `o.requests` requests; `before` requests were sent in earlier rounds (the memory series counts on). */
-async function load(base: string, o: Options, token: string | undefined, pid: number | undefined, before = 0) {
+async function load(base: string, o: Options, token: string | undefined, pid: number | undefined, before = 0, inspector?: IsolateInspector) {
   const pickMix = picker(o.mix);
   const auth: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   const latencies: number[] = [];
@@ -141,6 +152,10 @@ async function load(base: string, o: Options, token: string | undefined, pid: nu
       // the series has a gap; the error counts below say whether the Worker was failing
     }
     if (pid !== undefined) s.rssMiB = rssMiB(pid);
+    if (inspector) {
+      const poke = async () => void (await (await fetch(new URL("/healthz", base), { headers: auth })).arrayBuffer());
+      s.jsHeapMiB = (await inspector.liveHeapBytes(poke)) / (1024 * 1024);
+    }
     memory.push(s);
   };
   if (before === 0) await sample(0);
@@ -198,6 +213,7 @@ async function main(): Promise<void> {
   let server: DevServer | undefined;
   let base = o.url;
   let pid = o.pid;
+  let inspector: IsolateInspector | undefined;
   try {
     if (!base) {
       if (o.build) {
@@ -212,25 +228,31 @@ async function main(): Promise<void> {
       const pkg = readPackageDir(join(REPO, "weights", name!));
       await seedLocalBucket(pkg, { name: name!, version: pinned ?? pkg.contentVersion, log });
       const logFile = join(mkdtempSync(join(tmpdir(), "ufb-bench-load-")), "wrangler.log");
-      server = await startDevOnFreePort({ output: { logFile }, args: ["--log-level", "warn"], vars: { RATE_LIMIT: "off" } }, 180);
+      server = await startDevOnFreePort({ output: { logFile }, args: ["--log-level", "warn"], vars: { RATE_LIMIT: "off" }, inspector: o.heap }, 180);
+      if (o.heap) o.inspectorPort = server.inspectorPort;
       base = server.url;
       pid ??= workerdPid(server);
       log(`wrangler dev on ${base} (log ${logFile})${pid ? `, workerd pid ${pid}` : ""}`);
+    }
+    if (o.heap) {
+      inspector = await IsolateInspector.connect(o.inspectorPort ?? 9229);
+      log(`live JS heap through the inspector on port ${o.inspectorPort ?? 9229} (a full GC at every sample)`);
     }
     const rounds = [];
     for (let round = 1; round <= o.rounds; round++) {
       const before = rounds.reduce((n, x) => n + x.requests, 0);
       log(`${o.rounds > 1 ? `round ${round}/${o.rounds}: ` : ""}${o.requests} requests (mix ${o.mix}) at concurrency ${o.concurrency} (at most ${o.seconds} s) → ${base}`);
-      const r = await load(base, o, token, pid, before);
+      const r = await load(base, o, token, pid, before, inspector);
       rounds.push(r);
       log(`${r.requests} requests in ${r.seconds.toFixed(1)} s: ${r.throughput.toFixed(1)} req/s; errors ${JSON.stringify(r.errors)}`);
       log(`latency of expected answers: p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`);
       for (const [k, v] of Object.entries(r.perName)) log(`  ${k.padEnd(15)} n=${String(v.n).padStart(5)} p50 ${v.p50.toFixed(1)} p95 ${v.p95.toFixed(1)} p99 ${v.p99.toFixed(1)} ms`);
     }
     const memory = rounds.flatMap((r) => r.memory);
-    log("memory series (after requests: wasm MiB / cache used of budget MiB, entries, evictions / workerd RSS MiB):");
+    log(`memory series (after requests: wasm MiB / cache used of budget MiB, entries, evictions / workerd RSS MiB${o.heap ? " / live JS heap MiB" : ""}):`);
     for (const s of memory) {
-      log(`  ${String(s.afterRequests).padStart(6)}  ${s.wasmMiB?.toFixed(1) ?? "-"} / ${s.cacheUsedMiB?.toFixed(1) ?? "-"} of ${s.cacheBudgetMiB?.toFixed(0) ?? "-"}, ${s.cacheEntries ?? "-"}, ${s.evictions ?? "-"} / ${s.rssMiB?.toFixed(0) ?? "-"}`);
+      const heap = o.heap ? ` / ${s.jsHeapMiB?.toFixed(2) ?? "-"}` : "";
+      log(`  ${String(s.afterRequests).padStart(6)}  ${s.wasmMiB?.toFixed(1) ?? "-"} / ${s.cacheUsedMiB?.toFixed(1) ?? "-"} of ${s.cacheBudgetMiB?.toFixed(0) ?? "-"}, ${s.cacheEntries ?? "-"}, ${s.evictions ?? "-"} / ${s.rssMiB?.toFixed(0) ?? "-"}${heap}`);
     }
     const dir = join(REPO, "bench/results");
     mkdirSync(dir, { recursive: true });
@@ -239,6 +261,7 @@ async function main(): Promise<void> {
     writeFileSync(join(dir, file), JSON.stringify({ url: o.url ?? "npm run dev (local)", options: o, mix: MIX.map(([w, n, p, , e]) => ({ weight: w, name: n, path: p, expected: e })), ...result }, null, 1) + "\n");
     log(`wrote bench/results/${file}`);
   } finally {
+    inspector?.close();
     await server?.stop();
   }
 }

@@ -14,6 +14,8 @@ export const WRANGLER_CLI = join(REPO, "node_modules/wrangler/wrangler-dist/cli.
 export interface DevOptions {
   ip?: string;
   port?: number;
+  /** The inspector's port (`--inspector-port`; wrangler's default is 9229, or the next free one). */
+  inspectorPort?: number;
   /** Extra `--var KEY:VALUE` pairs (override wrangler.toml [vars] and .dev.vars). */
   vars?: Record<string, string>;
   /** Further wrangler dev arguments. */
@@ -32,12 +34,15 @@ export interface DevServer {
   exited: Promise<number | null>;
   /** Where its output goes, when not inherited. */
   logFile?: string;
+  /** The inspector's port, when the options chose one (scripts/lib/inspector.ts connects to it). */
+  inspectorPort?: number;
 }
 
 export function startDev(o: DevOptions): DevServer {
   const ip = o.ip ?? "127.0.0.1";
   const port = o.port ?? 8787;
   const args = ["--no-warnings", WRANGLER_CLI, "dev", "--ip", ip, "--port", String(port)];
+  if (o.inspectorPort !== undefined) args.push("--inspector-port", String(o.inspectorPort));
   for (const [k, v] of Object.entries(o.vars ?? {})) args.push("--var", `${k}:${v}`);
   args.push(...(o.args ?? []));
   const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
@@ -57,6 +62,7 @@ export function startDev(o: DevOptions): DevServer {
     url,
     exited,
     logFile: o.output === "inherit" ? undefined : o.output.logFile,
+    inspectorPort: o.inspectorPort,
     async stop(graceMs = 10_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGTERM");
@@ -90,17 +96,18 @@ export async function waitReady(server: DevServer, timeoutS = 120): Promise<numb
  * `startDev` + `waitReady` on a port that was free a moment ago. Between freePort() closing its probe and
  * wrangler binding the port, another process can take it (a test run starts dozens of workerd processes on
  * random ports): wrangler then exits with "Address already in use", and we try again on a new port. Any
- * other failure is thrown as it is.
+ * other failure is thrown as it is. `inspector: true` chooses the inspector's port the same way (each try anew).
  */
 export async function startDevOnFreePort(
-  o: Omit<DevOptions, "port" | "output"> & { output: { logFile: string } },
+  o: Omit<DevOptions, "port" | "output" | "inspectorPort"> & { output: { logFile: string }; inspector?: boolean },
   readyTimeoutS = 120,
   attempts = 3,
   pickPort: (ip?: string) => Promise<number> = freePort,
 ): Promise<DevServer> {
   for (let attempt = 1; ; attempt++) {
     const logStart = existsSync(o.output.logFile) ? readFileSync(o.output.logFile).length : 0;
-    const server = startDev({ ...o, port: await pickPort(o.ip) });
+    const port = await pickPort(o.ip);
+    const server = startDev({ ...o, port, inspectorPort: o.inspector ? await pickPort(o.ip) : undefined });
     try {
       await waitReady(server, readyTimeoutS);
       return server;

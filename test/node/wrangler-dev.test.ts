@@ -1,21 +1,25 @@
 /**
  * scripts/lib/wrangler-dev.ts against a real `wrangler dev`: a port taken between choosing it and wrangler
- * binding it (the race that once failed CI's playground test) costs one more start, not the run.
+ * binding it (the race that once failed CI's playground test) costs one more start, not the run. And
+ * scripts/lib/inspector.ts (bench:load --heap) through that server's inspector.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
+import { IsolateInspector } from "../../scripts/lib/inspector.ts";
 import { type DevServer, freePort, startDevOnFreePort } from "../../scripts/lib/wrangler-dev.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "ufb-wrangler-dev-"));
 const logFile = join(tmp, "wrangler.log");
 let squatter: Server | undefined;
 let server: DevServer | undefined;
+let inspected: DevServer | undefined;
 
 afterAll(async () => {
   await server?.stop();
+  await inspected?.stop();
   squatter?.close();
   rmSync(tmp, { recursive: true, force: true });
 });
@@ -50,5 +54,30 @@ it("gives up with wrangler's own words when every try fails", async () => {
     expect((err as Error).message).toContain("Address already in use");
   } finally {
     blocker.close();
+  }
+}, 300_000);
+
+it("reads the Worker isolate's live JS heap through the inspector, one client at a time", async () => {
+  inspected = await startDevOnFreePort({ output: { logFile: join(tmp, "inspected.log") }, args: ["--persist-to", join(tmp, "state2"), "--log-level", "warn"], inspector: true }, 180);
+  expect(inspected.inspectorPort).toBeGreaterThan(0);
+  const inspector = await IsolateInspector.connect(inspected.inspectorPort!);
+  try {
+    // the proxy takes one client: a second connection is turned away while the first holds it
+    await expect(IsolateInspector.connect(inspected.inspectorPort!)).rejects.toThrow(/1013/);
+    for (let i = 0; i < 20; i++) expect((await fetch(`${inspected.url}/healthz`)).status).toBe(200);
+    const before = await inspector.heapUsage();
+    expect(before.usedBytes).toBeGreaterThan(0);
+    expect(before.totalBytes).toBeGreaterThanOrEqual(before.usedBytes);
+    let pokes = 0;
+    const live = await inspector.liveHeapBytes(async () => {
+      pokes++;
+      await (await fetch(`${inspected!.url}/healthz`)).arrayBuffer();
+    });
+    // an idle isolate runs the GC only once a request enters it
+    expect(pokes).toBeGreaterThan(0);
+    expect(live).toBeGreaterThan(0);
+    expect(live).toBeLessThan(128 * 1024 * 1024);
+  } finally {
+    inspector.close();
   }
 }, 300_000);
