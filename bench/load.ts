@@ -154,7 +154,12 @@ async function load(base: string, o: Options, token: string | undefined, pid: nu
     if (pid !== undefined) s.rssMiB = rssMiB(pid);
     if (inspector) {
       const poke = async () => void (await (await fetch(new URL("/healthz", base), { headers: auth })).arrayBuffer());
-      s.jsHeapMiB = (await inspector.liveHeapBytes(poke)) / (1024 * 1024);
+      try {
+        s.jsHeapMiB = (await inspector.liveHeapBytes(poke)) / (1024 * 1024);
+      } catch (err) {
+        // a gap in the heap column, said once per sample; the load itself goes on
+        log(`live JS heap after ${before + done} requests: ${err instanceof Error ? err.message : String(err)}`);
+      }
     }
     memory.push(s);
   };
