@@ -234,14 +234,14 @@ async function main(): Promise<void> {
       await seedLocalBucket(pkg, { name: name!, version: pinned ?? pkg.contentVersion, log });
       const logFile = join(mkdtempSync(join(tmpdir(), "ufb-bench-load-")), "wrangler.log");
       server = await startDevOnFreePort({ output: { logFile }, args: ["--log-level", "warn"], vars: { RATE_LIMIT: "off" }, inspector: o.heap }, 180);
-      if (o.heap) o.inspectorPort = server.inspectorPort;
       base = server.url;
       pid ??= workerdPid(server);
       log(`wrangler dev on ${base} (log ${logFile})${pid ? `, workerd pid ${pid}` : ""}`);
     }
     if (o.heap) {
-      inspector = await IsolateInspector.connect(o.inspectorPort ?? 9229);
-      log(`live JS heap through the inspector on port ${o.inspectorPort ?? 9229} (a full GC at every sample)`);
+      const inspectorPort = server?.inspectorPort ?? o.inspectorPort ?? 9229;
+      inspector = await IsolateInspector.connect(inspectorPort);
+      log(`live JS heap through the inspector on port ${inspectorPort} (a full GC at every sample)`);
     }
     const rounds = [];
     for (let round = 1; round <= o.rounds; round++) {

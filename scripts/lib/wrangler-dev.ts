@@ -4,7 +4,7 @@
  * npx/bin wrapper, so the PID we hold is the one whose SIGTERM takes workerd and esbuild down with it.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, existsSync, readFileSync } from "node:fs";
+import { createWriteStream, existsSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { REPO } from "./config.ts";
@@ -105,7 +105,7 @@ export async function startDevOnFreePort(
   pickPort: (ip?: string) => Promise<number> = freePort,
 ): Promise<DevServer> {
   for (let attempt = 1; ; attempt++) {
-    const logStart = existsSync(o.output.logFile) ? readFileSync(o.output.logFile).length : 0;
+    const logStart = existsSync(o.output.logFile) ? statSync(o.output.logFile).size : 0;
     const port = await pickPort(o.ip);
     const server = startDev({ ...o, port, inspectorPort: o.inspector ? await pickPort(o.ip) : undefined });
     try {
