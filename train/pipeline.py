@@ -560,6 +560,11 @@ def finetune_and_export(model, data, args, results, device, val_reviews, pad):
     results["finetune"] = run
 
     # ---------------------------------------------------------------- evaluation (f32) and export
+    # training's cached blocks go back to the GPU first: jobs share one GPU, and evaluating beside the others' caches
+    # ran out of its memory (eighth generation, call 3)
+    del opt
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
     clf = clf.float().eval()
     dev_logits = classify(clf, dev, device)
     dev_cond = classify(clf, dev, device, conditional=True)
