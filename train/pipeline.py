@@ -97,6 +97,9 @@ def parse_args(argv=None):
     ap.add_argument("--ft-mlm-weight", type=float, default=0.5)
     ap.add_argument("--ft-mlm-batch", type=int, default=16)
     ap.add_argument("--ft-seconds", type=float, default=150.0, help="fine-tuning stops after this many seconds")
+    ap.add_argument("--ft-from", default="",
+                    help="finetune: start from this fine-tuned classifier (its weights.q8.npz[.xz] or an unpacked "
+                         "package folder, head included) instead of a fresh head on --init: a second stage")
     ap.add_argument("--distill", default="",
                     help="finetune: teacher logits (.npy, [N, 2]) over the sentences of --distill-data: a KL term "
                          "between the student's and the teacher's tempered distributions beside the labelled loss")
@@ -505,6 +508,9 @@ def finetune_and_export(model, data, args, results, device, val_reviews, pad):
         log(f"distillation: {teacher.shape[0]} sentences, weight {args.distill_weight}, T {args.distill_temperature}")
     clf = classifier_from_mlm(model, num_labels=2, head_dim=args.hidden, pooler="zero_index", seed=args.seed + 17)
     del model
+    if args.ft_from:
+        load_packed(clf, args.ft_from)  # every tensor, head included: the assert in load_packed says none is fresh
+        log(f"second stage: starting from the classifier {args.ft_from}")
     clf.train()
     opt = make_optimizer(clf, args.ft_lr, 0.01, betas=(0.9, 0.999), eps=1e-8)
     n = train[0].shape[0]
@@ -516,6 +522,8 @@ def finetune_and_export(model, data, args, results, device, val_reviews, pad):
     emb = clf.encoder.embedding.word_embedding.weight
     t_ft = time.time()
     run = {"sources": sources, "examples": n, "planned_steps": total, "dev_acc_bf16": []}
+    if args.ft_from:
+        run["from_classifier"] = args.ft_from
     if distill is not None:
         run["distill"] = {"teacher": args.distill, "sentences": int(teacher.shape[0]), "weight": args.distill_weight,
                           "temperature": args.distill_temperature, "batch": args.distill_batch}
