@@ -398,6 +398,15 @@ def load_packed(model, path: str, partial: bool = False, stack: bool = False) ->
     return fresh
 
 
+def load_classifier_start(clf, path: str) -> None:
+    """--ft-from: every tensor of `clf`, head included, from a fine-tuned classifier's file. An MLM's file (no head) or
+    another shape would leave tensors at their fresh initialisation while the run claims to continue a classifier."""
+    fresh = load_packed(clf, path, partial=True)
+    if fresh:
+        raise ValueError(f"--ft-from {path}: not a classifier of this shape; it lacks {', '.join(fresh[:4])}"
+                         + (" …" if len(fresh) > 4 else ""))
+
+
 def pretrain(model, data, args, results, device, val_reviews, val_wiki):
     opt = make_optimizer(model, args.lr, args.wd)
     step, seconds = 0, 0.0
@@ -509,7 +518,7 @@ def finetune_and_export(model, data, args, results, device, val_reviews, pad):
     clf = classifier_from_mlm(model, num_labels=2, head_dim=args.hidden, pooler="zero_index", seed=args.seed + 17)
     del model
     if args.ft_from:
-        load_packed(clf, args.ft_from)  # every tensor, head included: the assert in load_packed says none is fresh
+        load_classifier_start(clf, args.ft_from)
         log(f"second stage: starting from the classifier {args.ft_from}")
     clf.train()
     opt = make_optimizer(clf, args.ft_lr, 0.01, betas=(0.9, 0.999), eps=1e-8)
