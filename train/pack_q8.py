@@ -4,7 +4,7 @@ call carries and `pipeline.py --init` / `--ft-from` read.
     /usr/bin/python3 train/pack_q8.py .train-out/gen9-soups/s3ship4 .data/stage2/s3ship4.q8.npz.xz
 
 The f32 folder of a 2 x 9 classifier is 85 MB, over what a call may carry beside its data; its int8 form is 20 MB.
-The matrices are rounded by the package's q8 rule (pipeline.quantized_state), so the GPU job starts from exactly the
+The matrices are rounded by the package's q8 rule (pipeline.quantized_arrays), so the GPU job starts from exactly the
 weights the int8 package of that checkpoint holds.
 """
 from __future__ import annotations
@@ -17,22 +17,10 @@ import os
 import sys
 
 import numpy as np
-import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pipeline import quantized_state  # noqa: E402
+from pipeline import quantized_arrays  # noqa: E402
 from ufb.export import read_safetensors  # noqa: E402
-
-
-class _State(torch.nn.Module):
-    """quantized_state() reads a module's state_dict(); a folder's tensors need no model around them."""
-
-    def __init__(self, sd: dict):
-        super().__init__()
-        self._sd = sd
-
-    def state_dict(self, *args, **kwargs):  # noqa: ARG002 - the module protocol's signature
-        return self._sd
 
 
 def main(argv=None) -> int:
@@ -40,9 +28,7 @@ def main(argv=None) -> int:
     ap.add_argument("checkpoint", help="folder with model.safetensors")
     ap.add_argument("out", help="the .q8.npz.xz to write")
     args = ap.parse_args(argv)
-    sd = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in
-          read_safetensors(os.path.join(args.checkpoint, "model.safetensors")).items()}
-    packed, _ = quantized_state(_State(sd))
+    packed, _ = quantized_arrays(read_safetensors(os.path.join(args.checkpoint, "model.safetensors")))
     buf = io.BytesIO()
     np.savez(buf, **packed)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)

@@ -268,8 +268,13 @@ def unpack_q8(raw: bytes) -> dict:
 
 def quantized_state(model) -> tuple[dict, dict]:
     """(npz dict with int8 matrices + scales and f32 rest, dequantized state dict) — what the int8 package holds."""
+    return quantized_arrays({k: v.detach().float().cpu().numpy() for k, v in model.state_dict().items()})
+
+
+def quantized_arrays(sd: dict) -> tuple[dict, dict]:
+    """quantized_state for tensors already in hand as arrays (a checkpoint folder's model.safetensors)."""
     # the MLM decoder is tied to the word embedding: stored once
-    sd = {k: v.detach().float().cpu().numpy() for k, v in model.state_dict().items() if k != "decoder.weight"}
+    sd = {k: v for k, v in sd.items() if k != "decoder.weight"}
     targets = q8_targets(sd)
     packed, deq = {}, {}
     for k, v in sd.items():
